@@ -1,0 +1,352 @@
+//! The command line: clap arguments → engine options, progress bars on a terminal, a text
+//! or `--json` report, and the exit code (0 all good, 1 bad usage, 2 an operation failed).
+
+mod print;
+mod progress;
+
+use clap::{Args, Parser, Subcommand};
+use seqbox::engine::encode::{EncodeOpts, Target};
+use seqbox::engine::{CancelFlag, Error, check, decode, encode, info};
+use seqbox::format::block::parse_uid;
+use seqbox::format::{HashKind, Version};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Everything succeeded and verified.
+pub const EXIT_OK: i32 = 0;
+/// The command line was wrong.
+pub const EXIT_USAGE: i32 = 1;
+/// An operation failed: damaged container, hash mismatch, unreadable input, ...
+pub const EXIT_FAILED: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "seqbox",
+    version,
+    about = "SeqBox Studio: make files survive the loss of their file system",
+    long_about = "SeqBox Studio writes and reads SBX containers: a file cut into self-identifying \
+blocks that can be found and put back together even when the file system is gone.\n\n\
+Exit codes: 0 everything succeeded and verified, 1 bad usage, 2 an operation failed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Encode files into SBX containers.
+    Encode(EncodeArgs),
+    /// Decode SBX containers back into the original files, verified against their hash.
+    Decode(DecodeArgs),
+    /// Show what a container says about itself (name, size, dates, hash, version, UID).
+    Info(InfoArgs),
+    /// Check every block's CRC and the stored hash, without writing anything.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct EncodeArgs {
+    /// SBX version: 1 (512-byte blocks), 2 (128), 3 (4096).
+    #[arg(long = "sbx-version", default_value_t = 1, value_parser = parse_version)]
+    sbx_version: u8,
+    /// Hide the blocks with a password (SeqBox's XOR transform; not encryption).
+    #[arg(long)]
+    password: Option<String>,
+    /// Container UID, up to 12 hex digits (default: random).
+    #[arg(long)]
+    uid: Option<String>,
+    /// Hash stored in the metadata: sha1, sha256, sha512, blake2b-256, blake2b-512,
+    /// blake2s-128, blake2s-256.
+    #[arg(long, default_value = "sha256", value_parser = parse_hash)]
+    hash: HashKind,
+    /// Write no metadata block (no name, size or hash is stored).
+    #[arg(long)]
+    no_meta: bool,
+    /// Output file, or an existing folder (default: FILE.sbx beside each FILE).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    overwrite: bool,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Files to encode.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct DecodeArgs {
+    /// Output file, or an existing folder (default: the stored name, beside the container).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Password the containers were made with.
+    #[arg(long)]
+    password: Option<String>,
+    /// Replace existing output files.
+    #[arg(long)]
+    overwrite: bool,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Containers to decode.
+    #[arg(required = true)]
+    containers: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// Password the containers were made with.
+    #[arg(long)]
+    password: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    #[arg(required = true)]
+    containers: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Password the containers were made with.
+    #[arg(long)]
+    password: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    #[arg(required = true)]
+    containers: Vec<PathBuf>,
+}
+
+fn parse_version(s: &str) -> Result<u8, String> {
+    match s.parse::<u8>().ok().and_then(Version::from_byte) {
+        Some(v) if !v.uses_rs() => Ok(v.byte()),
+        _ => Err("supported versions are 1, 2 and 3".into()),
+    }
+}
+
+fn parse_hash(s: &str) -> Result<HashKind, String> {
+    HashKind::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = HashKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown hash; choose one of {}", names.join(", "))
+    })
+}
+
+/// Run the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    let Some(command) = cli.command else {
+        // No subcommand: until the desktop app exists, show what the CLI can do.
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let _ = cmd.print_help();
+        println!();
+        return EXIT_OK;
+    };
+    match command {
+        Command::Encode(a) => run_encode(a),
+        Command::Decode(a) => run_decode(a),
+        Command::Info(a) => run_info(a),
+        Command::Check(a) => run_check(a),
+    }
+}
+
+/// One input's result in a JSON document.
+#[derive(Serialize)]
+struct Item<R: Serialize> {
+    input: PathBuf,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<R>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Document<R: Serialize> {
+    command: &'static str,
+    ok: bool,
+    results: Vec<Item<R>>,
+}
+
+/// Run `job` on every input, print each result as text (or all as one JSON document) and
+/// return the exit code.
+fn for_each<R: Serialize>(
+    command: &'static str,
+    inputs: &[PathBuf],
+    json: bool,
+    mut job: impl FnMut(&Path) -> Result<R, Error>,
+    ok: impl Fn(&R) -> bool,
+    text: impl Fn(&R),
+) -> i32 {
+    let mut results = Vec::new();
+    for input in inputs {
+        let item = match job(input) {
+            Ok(r) => {
+                let good = ok(&r);
+                if !json {
+                    text(&r);
+                }
+                Item {
+                    input: input.clone(),
+                    ok: good,
+                    report: Some(r),
+                    error: None,
+                }
+            }
+            Err(e) => {
+                if !json {
+                    eprintln!("seqbox {command}: {e}");
+                }
+                Item {
+                    input: input.clone(),
+                    ok: false,
+                    report: None,
+                    error: Some(e.to_string()),
+                }
+            }
+        };
+        results.push(item);
+    }
+    let all_ok = results.iter().all(|r| r.ok);
+    if json {
+        let doc = Document {
+            command,
+            ok: all_ok,
+            results,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("reports serialise")
+        );
+    }
+    if all_ok { EXIT_OK } else { EXIT_FAILED }
+}
+
+/// `-o`: an existing folder, or (for a single input) a file path.
+fn target(output: Option<PathBuf>, inputs: usize) -> Result<Target, String> {
+    match output {
+        None => Ok(Target::Beside),
+        Some(p) if p.is_dir() => Ok(Target::Folder(p)),
+        Some(_) if inputs > 1 => Err("with several inputs, -o must be an existing folder".into()),
+        Some(p) => Ok(Target::File(p)),
+    }
+}
+
+fn usage(msg: &str) -> i32 {
+    eprintln!("seqbox: {msg}");
+    EXIT_USAGE
+}
+
+fn run_encode(a: EncodeArgs) -> i32 {
+    let output = match target(a.output, a.files.len()) {
+        Ok(t) => t,
+        Err(m) => return usage(&m),
+    };
+    let uid = match a.uid.as_deref().map(parse_uid).transpose() {
+        Ok(u) => u,
+        Err(m) => return usage(&m),
+    };
+    if a.password.as_deref() == Some("") {
+        return usage("the password must not be empty");
+    }
+    let sbx_time = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => match s.trim().parse::<i64>() {
+            Ok(t) => Some(t),
+            Err(_) => return usage("SOURCE_DATE_EPOCH must be a whole number of seconds"),
+        },
+        Err(_) => None,
+    };
+    let version = Version::from_byte(a.sbx_version).expect("validated by clap");
+    let cancel = CancelFlag::new();
+    for_each(
+        "encode",
+        &a.files,
+        a.json,
+        |file| {
+            let opts = EncodeOpts {
+                input: file.to_path_buf(),
+                output: output.clone(),
+                version,
+                uid,
+                hash: a.hash,
+                no_meta: a.no_meta,
+                password: a.password.clone(),
+                overwrite: a.overwrite,
+                sbx_time,
+            };
+            let bar = progress::Bar::new(file);
+            let r = encode::run(&opts, &cancel, &|p| bar.update(p));
+            bar.finish();
+            r
+        },
+        |_| true,
+        print::encode,
+    )
+}
+
+fn run_decode(a: DecodeArgs) -> i32 {
+    let output = match target(a.output, a.containers.len()) {
+        Ok(t) => t,
+        Err(m) => return usage(&m),
+    };
+    let cancel = CancelFlag::new();
+    for_each(
+        "decode",
+        &a.containers,
+        a.json,
+        |c| {
+            let opts = decode::DecodeOpts {
+                container: c.to_path_buf(),
+                output: output.clone(),
+                password: a.password.clone(),
+                overwrite: a.overwrite,
+            };
+            let bar = progress::Bar::new(c);
+            let r = decode::run(&opts, &cancel, &|p| bar.update(p));
+            bar.finish();
+            r
+        },
+        decode::DecodeReport::success,
+        print::decode,
+    )
+}
+
+fn run_info(a: InfoArgs) -> i32 {
+    for_each(
+        "info",
+        &a.containers,
+        a.json,
+        |c| info::run(c, a.password.as_deref()),
+        |_| true,
+        print::info,
+    )
+}
+
+fn run_check(a: CheckArgs) -> i32 {
+    let cancel = CancelFlag::new();
+    for_each(
+        "check",
+        &a.containers,
+        a.json,
+        |c| {
+            let opts = check::CheckOpts {
+                container: c.to_path_buf(),
+                password: a.password.clone(),
+            };
+            let bar = progress::Bar::new(c);
+            let r = check::run(&opts, &cancel, &|p| bar.update(p));
+            bar.finish();
+            r
+        },
+        |r| r.ok,
+        print::check,
+    )
+}

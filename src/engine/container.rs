@@ -1,0 +1,298 @@
+//! The one block reader: finds an SBX container inside a file (at any byte offset, with or
+//! without a password) and walks its blocks in large sequential reads, classifying each one.
+//!
+//! Decode, check and info all read through here. It opens its input read-only and never
+//! writes to it.
+
+use super::io::read_full;
+use super::job::{CancelFlag, Error};
+use crate::format::block::{self, BlockState, SIGNATURE};
+use crate::format::password;
+use crate::format::{Header, Metadata, Uid, Version};
+use memchr::memmem;
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// The largest block of any version.
+const MAX_BLOCK: usize = 4096;
+/// Bytes read at a time while walking or searching.
+const CHUNK: usize = 4 << 20;
+/// How far past the first valid block a metadata block of the same container is looked for.
+const META_SEARCH: u64 = 1 << 20;
+
+/// A container found in a file: where it starts, its version and UID, its metadata.
+pub struct Container {
+    pub path: PathBuf,
+    file: File,
+    /// Size of the file (or device) in bytes.
+    pub file_len: u64,
+    /// Byte offset of the first block position of the container inside the file.
+    pub start: u64,
+    pub version: Version,
+    pub uid: Uid,
+    /// The first valid block found: where the search settled.
+    pub reference: Header,
+    pub reference_offset: u64,
+    /// The first valid metadata block of this container, and where it is.
+    pub metadata: Option<Metadata>,
+    pub metadata_offset: Option<u64>,
+    /// Keystream of the password (as long as the largest block), if one was given.
+    keystream: Option<Vec<u8>>,
+}
+
+/// One block position as the walk sees it. `bytes` are the plain bytes (password removed);
+/// shorter than a block only for a block cut off by the end of the file.
+pub struct BlockRef<'a> {
+    pub offset: u64,
+    pub state: BlockState,
+    pub bytes: &'a [u8],
+}
+
+impl Container {
+    /// Open `path` read-only and locate the container in it.
+    pub fn open(path: &Path, password: Option<&[u8]>) -> Result<Container, Error> {
+        let mut file = File::open(path).map_err(Error::read(path))?;
+        // Seeking to the end also gives the size of block devices, where metadata says 0.
+        let file_len = file.seek(SeekFrom::End(0)).map_err(Error::read(path))?;
+        let keystream = password.map(|p| password::keystream(p, MAX_BLOCK));
+        let mut c = Container {
+            path: path.to_path_buf(),
+            file,
+            file_len,
+            start: 0,
+            version: Version::V1,
+            uid: [0; 6],
+            reference: Header {
+                version: Version::V1,
+                crc: 0,
+                uid: [0; 6],
+                seq: 0,
+            },
+            reference_offset: 0,
+            metadata: None,
+            metadata_offset: None,
+            keystream,
+        };
+        c.locate()?;
+        Ok(c)
+    }
+
+    pub fn block_size(&self) -> usize {
+        self.version.block_size()
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.keystream.is_some()
+    }
+
+    /// Find the first valid block, then a metadata block of the same container near it.
+    fn locate(&mut self) -> Result<(), Error> {
+        let mut found: Option<(u64, Header)> = None;
+        self.search_from(0, self.file_len, |offset, state, _| {
+            if let BlockState::Valid(h) = state {
+                found = Some((offset, h));
+                return false;
+            }
+            true
+        })?;
+        let Some((offset, header)) = found else {
+            return Err(self.explain_not_found()?);
+        };
+        self.reference = header;
+        self.reference_offset = offset;
+        self.version = header.version;
+        self.uid = header.uid;
+        let mut meta = None;
+        if header.seq == 0 {
+            meta = Some(offset);
+        } else {
+            let end = offset.saturating_add(META_SEARCH).min(self.file_len);
+            let (uid, version) = (self.uid, self.version);
+            self.search_from(offset, end, |o, state, _| {
+                if let BlockState::Valid(h) = state
+                    && h.seq == 0
+                    && h.uid == uid
+                    && h.version == version
+                {
+                    meta = Some(o);
+                    return false;
+                }
+                true
+            })?;
+        }
+        if let Some(o) = meta {
+            let block = self.read_block(o)?;
+            self.metadata = Some(Metadata::parse(&block[16..]));
+            self.metadata_offset = Some(o);
+        }
+        self.start = self.find_start();
+        Ok(())
+    }
+
+    /// The error for a file with no block we can read: say so plainly when the file is empty
+    /// or when a password was given for a container that has none.
+    fn explain_not_found(&mut self) -> Result<Error, Error> {
+        if self.file_len == 0 {
+            return Ok(Error::Invalid(format!("{} is empty", self.path.display())));
+        }
+        if self.keystream.take().is_some() {
+            let mut plain_found = false;
+            self.search_from(0, self.file_len, |_, state, _| {
+                plain_found = matches!(state, BlockState::Valid(_));
+                !plain_found
+            })?;
+            if plain_found {
+                return Ok(Error::Invalid(format!(
+                    "{} has no password; open it without one",
+                    self.path.display()
+                )));
+            }
+            return Ok(Error::NotSbx {
+                path: self.path.clone(),
+                password_given: true,
+            });
+        }
+        Ok(Error::NotSbx {
+            path: self.path.clone(),
+            password_given: false,
+        })
+    }
+
+    /// Where the container begins: the reference block, moved back over the block positions
+    /// before it that still carry a signature (damaged blocks of the same container).
+    fn find_start(&mut self) -> u64 {
+        let bs = self.block_size() as u64;
+        let mut start = self.reference_offset;
+        while start >= bs {
+            match self.read_block(start - bs) {
+                Ok(b) if !matches!(block::classify(&b), BlockState::NotSbx) => start -= bs,
+                _ => break,
+            }
+        }
+        start
+    }
+
+    /// Read the plain bytes of the block of this container's size at `offset`.
+    pub fn read_block(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
+        let bs = self.block_size();
+        let mut buf = vec![0u8; bs];
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .map_err(Error::read(&self.path))?;
+        let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+        buf.truncate(n);
+        if let Some(ks) = &self.keystream {
+            password::apply(&mut buf, ks);
+        }
+        Ok(buf)
+    }
+
+    /// Search `[from, to)` at every byte offset for blocks of any version; `visit` gets each
+    /// candidate (offset, state, plain bytes) and returns false to stop.
+    fn search_from(
+        &mut self,
+        from: u64,
+        to: u64,
+        mut visit: impl FnMut(u64, BlockState, &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        let ks = self.keystream.clone();
+        let mut sig = *SIGNATURE;
+        if let Some(ks) = &ks {
+            password::apply(&mut sig, ks);
+        }
+        let finder = memmem::Finder::new(&sig);
+        let mut buf = vec![0u8; CHUNK + MAX_BLOCK];
+        let mut plain = [0u8; MAX_BLOCK];
+        let mut pos = from;
+        while pos < to {
+            self.file
+                .seek(SeekFrom::Start(pos))
+                .map_err(Error::read(&self.path))?;
+            let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+            if n == 0 {
+                break;
+            }
+            let at_end = n < buf.len() || pos + n as u64 >= self.file_len;
+            // Candidates beyond `limit` are looked at in the next window, whole.
+            let limit = if at_end { n } else { n - MAX_BLOCK + 1 };
+            let limit = limit.min((to - pos) as usize);
+            for i in finder.find_iter(&buf[..n]) {
+                if i >= limit {
+                    break;
+                }
+                let avail = (n - i).min(MAX_BLOCK);
+                plain[..avail].copy_from_slice(&buf[i..i + avail]);
+                if let Some(ks) = &ks {
+                    password::apply(&mut plain[..avail], ks);
+                }
+                let state = block::classify(&plain[..avail]);
+                if !visit(pos + i as u64, state, &plain[..avail]) {
+                    return Ok(());
+                }
+            }
+            if at_end {
+                break;
+            }
+            pos += limit as u64;
+        }
+        Ok(())
+    }
+
+    /// Walk every block position from the container's start to the end of the file, in
+    /// reads of a few MiB. `visit` gets the blocks of each read and returns false to stop.
+    /// `progress` gets the bytes walked so far.
+    pub fn walk(
+        &mut self,
+        cancel: &CancelFlag,
+        mut progress: impl FnMut(u64),
+        mut visit: impl FnMut(&[BlockRef<'_>]) -> bool,
+    ) -> Result<(), Error> {
+        let bs = self.block_size();
+        let per_chunk = (CHUNK / bs).max(1);
+        let mut buf = vec![0u8; per_chunk * bs];
+        let mut refs: Vec<(u64, BlockState, std::ops::Range<usize>)> = Vec::new();
+        self.file
+            .seek(SeekFrom::Start(self.start))
+            .map_err(Error::read(&self.path))?;
+        let mut offset = self.start;
+        loop {
+            cancel.check()?;
+            let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+            if n == 0 {
+                break;
+            }
+            refs.clear();
+            for (i, block) in buf[..n].chunks_mut(bs).enumerate() {
+                if let Some(ks) = &self.keystream {
+                    password::apply(block, ks);
+                }
+                let state = block::classify(block);
+                refs.push((
+                    offset + (i * bs) as u64,
+                    state,
+                    i * bs..i * bs + block.len(),
+                ));
+            }
+            let views: Vec<BlockRef<'_>> = refs
+                .iter()
+                .map(|(o, s, r)| BlockRef {
+                    offset: *o,
+                    state: *s,
+                    bytes: &buf[r.clone()],
+                })
+                .collect();
+            offset += n as u64;
+            progress(offset - self.start);
+            if !visit(&views) || n < buf.len() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes from the container's start to the end of the file.
+    pub fn span(&self) -> u64 {
+        self.file_len - self.start
+    }
+}

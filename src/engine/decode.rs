@@ -1,0 +1,176 @@
+//! Decode a container back into the original file, verified against its stored hash.
+//!
+//! The output is written as `NAME.<random>.part` beside its final name and renamed only when
+//! every block is there and the hash matches; otherwise it is removed. Output names taken
+//! from the container are made safe first. Never writes to the container.
+
+use super::assemble::{Assembly, HashCheck, assemble};
+use super::container::Container;
+use super::encode::Target;
+use super::info::{InfoReport, describe};
+use super::io::{file_name_of, same_file};
+use super::job::{CancelFlag, Error, ProgressFn, Stage};
+use super::output::{AtomicFile, safe_file_name};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+#[derive(Clone, Debug)]
+pub struct DecodeOpts {
+    pub container: PathBuf,
+    pub output: Target,
+    pub password: Option<String>,
+    pub overwrite: bool,
+}
+
+impl DecodeOpts {
+    pub fn new(container: impl Into<PathBuf>) -> DecodeOpts {
+        DecodeOpts {
+            container: container.into(),
+            output: Target::Beside,
+            password: None,
+            overwrite: false,
+        }
+    }
+}
+
+/// How a decode ended.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DecodeStatus {
+    /// Every block present and the stored hash matches.
+    Verified,
+    /// Every block present and valid, but the container stores no hash we can check.
+    Unverified,
+    /// Blocks are missing: nothing was written.
+    Incomplete,
+    /// The data does not match the stored hash: nothing was written.
+    HashMismatch,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DecodeReport {
+    pub info: InfoReport,
+    pub status: DecodeStatus,
+    /// The file written (only for verified or unverified decodes).
+    pub output: Option<PathBuf>,
+    pub assembly: Assembly,
+    pub notes: Vec<String>,
+}
+
+impl DecodeReport {
+    /// True when the output was written and nothing about the container is in doubt.
+    pub fn success(&self) -> bool {
+        match self.status {
+            DecodeStatus::Verified => true,
+            DecodeStatus::Unverified => self.assembly.damaged_blocks == 0,
+            _ => false,
+        }
+    }
+}
+
+pub fn run(
+    opts: &DecodeOpts,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<DecodeReport, Error> {
+    let mut c = Container::open(&opts.container, opts.password.as_deref().map(str::as_bytes))?;
+    let info = describe(&c);
+    let name = output_name(&c);
+    let out_path = opts.output.resolve(&opts.container, &name);
+    if same_file(&opts.container, &out_path) {
+        return Err(Error::Invalid(format!(
+            "{} would overwrite the container itself",
+            out_path.display()
+        )));
+    }
+    let mut out = AtomicFile::create(&out_path, opts.overwrite)?;
+    let target = out.target().to_path_buf();
+    let assembly = assemble(
+        &mut c,
+        Some((out.file(), &target)),
+        Stage::Decoding,
+        cancel,
+        progress,
+    )?;
+    let mut notes = Vec::new();
+    let status = if !assembly.complete() {
+        DecodeStatus::Incomplete
+    } else {
+        match &assembly.hash {
+            HashCheck::Match { .. } => DecodeStatus::Verified,
+            HashCheck::Mismatch { .. } => DecodeStatus::HashMismatch,
+            HashCheck::NotStored => {
+                notes.push(if c.metadata.is_none() {
+                    "no metadata block: the size is not known, so the last block's 0x1A padding is kept, and there is no hash to check".into()
+                } else {
+                    "the container stores no hash; only the block checksums were verified".into()
+                });
+                DecodeStatus::Unverified
+            }
+            HashCheck::UnknownKind { .. } => {
+                notes.push(
+                    "the stored hash is of an unknown kind; only the block checksums were verified"
+                        .into(),
+                );
+                DecodeStatus::Unverified
+            }
+            HashCheck::NotChecked => DecodeStatus::Incomplete,
+        }
+    };
+    if assembly.damaged_blocks > 0 && status == DecodeStatus::Verified {
+        notes.push(format!(
+            "{} damaged block(s) were skipped; every data block had a good copy",
+            assembly.damaged_blocks
+        ));
+    }
+    let output = match status {
+        DecodeStatus::Verified | DecodeStatus::Unverified => {
+            if let Some(t) = c.metadata.as_ref().and_then(|m| m.file_time) {
+                let when = if t >= 0 {
+                    UNIX_EPOCH + Duration::from_secs(t as u64)
+                } else {
+                    UNIX_EPOCH - Duration::from_secs(t.unsigned_abs())
+                };
+                // A date the file system cannot store is not worth failing the decode for.
+                let _ = out.file().set_modified(when);
+            }
+            Some(out.commit(opts.overwrite)?)
+        }
+        // Dropping `out` removes the partial file.
+        DecodeStatus::Incomplete | DecodeStatus::HashMismatch => None,
+    };
+    Ok(DecodeReport {
+        info,
+        status,
+        output,
+        assembly,
+        notes,
+    })
+}
+
+/// The default output name: the stored file name made safe, else the container's name
+/// without its `.sbx` extension.
+fn output_name(c: &Container) -> String {
+    if let Some(n) = c
+        .metadata
+        .as_ref()
+        .and_then(|m| m.file_name.as_deref())
+        .and_then(safe_file_name)
+    {
+        return n;
+    }
+    fallback_name(&c.path)
+}
+
+fn fallback_name(container: &Path) -> String {
+    let name = file_name_of(container);
+    for ext in [".sbx", ".ecsbx", ".SBX"] {
+        if let Some(stem) = name.strip_suffix(ext)
+            && !stem.is_empty()
+        {
+            return stem.to_string();
+        }
+    }
+    format!("{name}.out")
+}

@@ -1,0 +1,16 @@
+//! Jobs over files and devices. No egui, no printing: every job takes options, a cancel flag
+//! and a progress callback, and returns a report or a typed error.
+
+pub mod assemble;
+pub mod check;
+pub mod container;
+pub mod decode;
+pub mod encode;
+pub mod hashpipe;
+pub mod info;
+pub mod io;
+pub mod job;
+pub mod output;
+pub mod seqset;
+
+pub use job::{CancelFlag, Error, Progress, Stage};
