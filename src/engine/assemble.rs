@@ -227,6 +227,12 @@ pub fn assemble(
     if let Some(e) = failure {
         return Err(e);
     }
+    progress(Progress {
+        stage,
+        bytes_done: span,
+        bytes_total: span,
+        items: st.acct.valid_data_blocks,
+    });
     st.flush(sink.as_mut(), true)?;
 
     let last = match expected {
