@@ -225,3 +225,25 @@ fn wrong_missing_and_needless_passwords_are_told_apart() {
     let e = info::run(&plain, Some("anything")).unwrap_err();
     assert!(e.to_string().contains("has no password"), "{e}");
 }
+
+#[test]
+fn the_originals_over_long_metadata_block_is_read_and_the_file_verified() {
+    // quirks/longname.v2.sbx: the names did not fit, so SBXEnc wrote a 139-byte block 0 and
+    // every later block is shifted by 11 bytes. The original decoder cannot read it.
+    let path = data("seqbox/quirks/longname.v2.sbx");
+    let r = info::run(&path, None).unwrap();
+    assert_eq!(r.overlong_metadata, Some(139));
+    assert_eq!(r.offset, 0);
+    let m = r.metadata.unwrap();
+    assert_eq!(m.file_name.as_deref(), Some("long-name-overflows-v2.bin"));
+    assert_eq!(m.file_size, Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = DecodeOpts::new(&path);
+    opts.output = Target::Folder(dir.path().to_path_buf());
+    let d = decode::run(&opts, &CancelFlag::new(), &no_progress).unwrap();
+    assert_eq!(d.status, DecodeStatus::Verified);
+    assert_eq!(
+        sha256_file(&dir.path().join("long-name-overflows-v2.bin")),
+        sha256_file(&data("seqbox/quirks/long-name-overflows-v2.bin"))
+    );
+}

@@ -83,6 +83,12 @@ pub fn info(r: &InfoReport) {
     if r.password {
         row("password", "yes".into());
     }
+    if let Some(len) = r.overlong_metadata {
+        row(
+            "note",
+            format!("block 0 is {len} bytes long (written by the original SBXEnc's long-name bug)"),
+        );
+    }
     let Some(m) = &r.metadata else {
         row("metadata", "none (no name, size or hash stored)".into());
         return;

@@ -37,6 +37,9 @@ pub struct Container {
     /// The first valid metadata block of this container, and where it is.
     pub metadata: Option<Metadata>,
     pub metadata_offset: Option<u64>,
+    /// Length of a block 0 written longer than a block by the original's bug, if that is
+    /// where the metadata came from.
+    pub overlong_metadata: Option<usize>,
     /// Keystream of the password (as long as the largest block), if one was given.
     keystream: Option<Vec<u8>>,
 }
@@ -72,6 +75,7 @@ impl Container {
             reference_offset: 0,
             metadata: None,
             metadata_offset: None,
+            overlong_metadata: None,
             keystream,
         };
         c.locate()?;
@@ -89,10 +93,15 @@ impl Container {
     /// Find the first valid block, then a metadata block of the same container near it.
     fn locate(&mut self) -> Result<(), Error> {
         let mut found: Option<(u64, Header)> = None;
+        let mut damaged_meta: Option<(u64, Header)> = None;
         self.search_from(0, self.file_len, |offset, state, _| {
-            if let BlockState::Valid(h) = state {
-                found = Some((offset, h));
-                return false;
+            match state {
+                BlockState::Valid(h) => {
+                    found = Some((offset, h));
+                    return false;
+                }
+                BlockState::Damaged(h) if h.seq == 0 => damaged_meta = Some((offset, h)),
+                _ => {}
             }
             true
         })?;
@@ -125,8 +134,34 @@ impl Container {
             let block = self.read_block(o)?;
             self.metadata = Some(Metadata::parse(&block[16..]));
             self.metadata_offset = Some(o);
+        } else if let Some((p, h)) = damaged_meta {
+            self.try_overlong_metadata(p, h)?;
         }
         self.start = self.find_start();
+        Ok(())
+    }
+
+    /// The original SBXEnc writes block 0 longer than a block when the names do not fit
+    /// (its quirk #1), which shifts every later block. Such a block 0 ends where the first
+    /// data block starts, and its CRC covers exactly that length: accept it when it does.
+    fn try_overlong_metadata(&mut self, at: u64, h: Header) -> Result<(), Error> {
+        /// Six fields with the longest values a LEN byte allows.
+        const MAX_FIELDS: u64 = 6 * (4 + 255);
+        let (bs, first) = (self.block_size() as u64, self.reference_offset);
+        if h.uid != self.uid
+            || h.version != self.version
+            || self.reference.seq != 1
+            || first <= at + bs
+            || first - at > 16 + MAX_FIELDS
+        {
+            return Ok(());
+        }
+        let bytes = self.read_bytes(at, (first - at) as usize)?;
+        if block::crc16(self.version.byte(), &bytes[6..]) == h.crc {
+            self.metadata = Some(Metadata::parse(&bytes[16..]));
+            self.metadata_offset = Some(at);
+            self.overlong_metadata = Some(bytes.len());
+        }
         Ok(())
     }
 
@@ -175,8 +210,12 @@ impl Container {
 
     /// Read the plain bytes of the block of this container's size at `offset`.
     pub fn read_block(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
-        let bs = self.block_size();
-        let mut buf = vec![0u8; bs];
+        self.read_bytes(offset, self.block_size())
+    }
+
+    /// Read `len` plain bytes at `offset` (fewer at the end of the file).
+    fn read_bytes(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+        let mut buf = vec![0u8; len];
         self.file
             .seek(SeekFrom::Start(offset))
             .map_err(Error::read(&self.path))?;

@@ -68,6 +68,9 @@ pub struct InfoReport {
     /// Offset of the metadata block, if a valid one was found.
     pub metadata_offset: Option<u64>,
     pub metadata: Option<MetadataView>,
+    /// Set when block 0 was written longer than a block (a bug of the original SBXEnc with
+    /// long names): its length in bytes.
+    pub overlong_metadata: Option<usize>,
 }
 
 pub fn run(path: &Path, password: Option<&str>) -> Result<InfoReport, Error> {
@@ -80,7 +83,7 @@ pub fn describe(c: &Container) -> InfoReport {
     InfoReport {
         container: c.path.clone(),
         file_len: c.file_len,
-        offset: c.start,
+        offset: c.metadata_offset.map_or(c.start, |m| m.min(c.start)),
         version: c.version,
         block_size: c.block_size(),
         uid: uid_hex(&c.uid),
@@ -88,6 +91,7 @@ pub fn describe(c: &Container) -> InfoReport {
         block_positions: c.span().div_ceil(c.block_size() as u64),
         metadata_offset: c.metadata_offset,
         metadata: c.metadata.as_ref().map(MetadataView::from),
+        overlong_metadata: c.overlong_metadata,
     }
 }
 
