@@ -75,7 +75,11 @@ fn source_date_epoch_makes_cli_encodes_byte_identical_to_the_original() {
     let dir = tempfile::tempdir().unwrap();
     staged_input(dir.path(), "seqbox", "r100k.bin");
     for (args, vector, sdt) in [
-        (&["--uid", "5eb0c5000107"][..], "r100k.v1.sbx", "1795417823"),
+        (
+            &["--sbx-version", "1", "--uid", "5eb0c5000107"][..],
+            "r100k.v1.sbx",
+            "1795417823",
+        ),
         (
             &[
                 "--sbx-version",
@@ -177,7 +181,10 @@ fn several_files_round_trip_with_json_reports() {
     let r = &json(&out)["results"][0]["report"];
     assert_eq!(r["metadata"]["file_name"], "b.txt");
     assert_eq!(r["metadata"]["file_size"], 6);
-    assert_eq!(r["version"], 1);
+    assert_eq!(r["version"], 17, "version 17 is the default");
+    assert_eq!(r["metadata"]["rs_data"], 10);
+    assert_eq!(r["metadata"]["rs_parity"], 2);
+    assert_eq!(r["metadata"]["burst"], 12);
 }
 
 #[test]
@@ -407,10 +414,14 @@ fn shuffled_blocks_duplicates_and_trailing_junk_still_decode_verified() {
     blocks.reverse();
     blocks.swap(3, 300);
     let mut image = meta.to_vec();
-    for b in &blocks {
+    for (i, b) in blocks.iter().enumerate() {
+        if i == 100 {
+            // A duplicate inside the container pushes its last block past the end the
+            // metadata gives: that block must still be found.
+            image.extend_from_slice(blocks[10]);
+        }
         image.extend_from_slice(b);
     }
-    image.extend_from_slice(blocks[10]); // a duplicate
     image.extend_from_slice(&noise(1000, 9));
     std::fs::write(dir.path().join("mixed.sbx"), &image).unwrap();
     let out = seqbox(

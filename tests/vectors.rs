@@ -156,6 +156,7 @@ fn blkar_v1_vectors_decode_and_re_encode_byte_for_byte() {
         let opts = EncodeOpts {
             output: Target::File(enc.clone()),
             uid: Some(parse_uid(&v.uid).unwrap()),
+            version: Version::V1,
             hash: HashKind::from_name(&v.hash).unwrap(),
             sbx_time: Some(v.sdt),
             ..EncodeOpts::new(&input)

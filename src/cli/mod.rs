@@ -47,9 +47,20 @@ enum Command {
 
 #[derive(Args)]
 struct EncodeArgs {
-    /// SBX version: 1 (512-byte blocks), 2 (128), 3 (4096).
-    #[arg(long = "sbx-version", default_value_t = 1, value_parser = parse_version)]
+    /// SBX version: 17, 18, 19 (512, 128, 4096-byte blocks with Reed–Solomon parity) or
+    /// 1, 2, 3 (the original SeqBox's, without parity).
+    #[arg(long = "sbx-version", default_value_t = 17, value_parser = parse_version)]
     sbx_version: u8,
+    /// Reed–Solomon data shards per block set (versions 17–19).
+    #[arg(long = "rs-data", default_value_t = 10)]
+    rs_data: usize,
+    /// Reed–Solomon parity shards per block set: damaged blocks each set survives.
+    #[arg(long = "rs-parity", default_value_t = 2)]
+    rs_parity: usize,
+    /// Burst resistance: runs of up to this many consecutive damaged blocks cost each block
+    /// set at most one shard (0 = no interleaving, max 1000).
+    #[arg(long, default_value_t = 12)]
+    burst: u32,
     /// Hide the blocks with a password (SeqBox's XOR transform; not encryption).
     #[arg(long)]
     password: Option<String>,
@@ -122,8 +133,8 @@ struct CheckArgs {
 
 fn parse_version(s: &str) -> Result<u8, String> {
     match s.parse::<u8>().ok().and_then(Version::from_byte) {
-        Some(v) if !v.uses_rs() => Ok(v.byte()),
-        _ => Err("supported versions are 1, 2 and 3".into()),
+        Some(v) => Ok(v.byte()),
+        _ => Err("supported versions are 1, 2, 3, 17, 18 and 19".into()),
     }
 }
 
@@ -275,6 +286,11 @@ fn run_encode(a: EncodeArgs) -> i32 {
                 input: file.to_path_buf(),
                 output: output.clone(),
                 version,
+                rs: encode::RsParams {
+                    data: a.rs_data,
+                    parity: a.rs_parity,
+                    burst: a.burst,
+                },
                 uid,
                 hash: a.hash,
                 no_meta: a.no_meta,

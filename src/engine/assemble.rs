@@ -1,24 +1,34 @@
-//! Put a container's data back together from its blocks: the shared core of decode and check.
+//! Put a container's data back together from its blocks: the shared core of decode, check
+//! and repair.
 //!
-//! Each data block goes to the place its sequence number gives, whatever order the blocks
-//! are in; the hash is computed while blocks arrive in order, and blocks that arrived out of
-//! order are hashed afterwards in sequence order. Never writes to the container.
+//! Pass 1 reads the container in groups of slots that hold whole block sets (a super block
+//! set when blocks are interleaved), takes each block from the slot the layout gives it,
+//! rebuilds block sets with Reed–Solomon where shards are missing, and streams the data in
+//! file order to the output and the hash thread. When a block set cannot be completed there
+//! (its blocks are elsewhere, or it is beyond repair), pass 2 continues from it, fetching each
+//! block wherever pass 1 saw it. Never writes to the container.
 
-use super::container::{BlockRef, Container};
+use super::container::Container;
 use super::hashpipe::HashPipe;
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use super::seqset::SeqSet;
+use crate::format::block::{self, BlockState};
 use crate::format::hash::hex;
-use crate::format::{BlockState, HashKind, StoredHash};
+use crate::format::metadata::PAD;
+use crate::format::rs::{Codec, Layout, Slot};
+use crate::format::{HashKind, StoredHash};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-/// At most this many damaged blocks are listed one by one (all are counted).
+/// At most this many entries are listed one by one in each list (all are counted).
 const LIST_LIMIT: usize = 1000;
 /// Reassembled bytes handed to the hasher at a time.
 const OUT_CHUNK: usize = 4 << 20;
+/// Bytes of slots read at a time (rounded to whole block sets).
+const READ: u64 = 4 << 20;
 
 /// A block position that has the SBX signature but fails its CRC (or is cut short).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -31,18 +41,39 @@ pub struct DamagedBlock {
     pub cut_short: bool,
 }
 
-/// A run of sequence numbers with no valid block, and the bytes of the original file they held.
+/// A block the container should have and does not (no valid copy anywhere).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct MissingRange {
+pub struct AbsentBlock {
+    pub seq: u32,
+    /// Where it belongs in the file.
+    pub offset: u64,
+}
+
+/// A block set that Reed–Solomon completed (`repaired`) or could not (`failed`).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SetReport {
+    pub set: u64,
     pub first_seq: u32,
     pub last_seq: u32,
+    /// The blocks that were absent: rebuilt when repaired, lost when failed.
+    pub blocks: Vec<AbsentBlock>,
+}
+
+/// A run of data the file had and no block can give back.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MissingRange {
+    /// Sequence numbers of the first and last missing data block of the run (with RS, the
+    /// parity blocks between them are not counted as missing data).
+    pub first_seq: u32,
+    pub last_seq: u32,
+    pub blocks: u64,
     /// Byte range of the original file, `start..end` (end exclusive).
     pub byte_start: u64,
     pub byte_end: u64,
 }
 
 /// What the stored hash said about the reassembled data.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum HashCheck {
     Match {
@@ -60,32 +91,51 @@ pub enum HashCheck {
     UnknownKind {
         raw: String,
     },
-    /// Blocks are missing, so there is nothing whole to hash.
+    /// Data is missing, so there is nothing whole to hash.
+    #[default]
     NotChecked,
 }
 
 /// The account of one reassembly.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Assembly {
+    /// Block positions (slots) read.
     pub block_positions: u64,
+    /// Valid data blocks that hold part of the file (padding and parity not counted).
     pub valid_data_blocks: u64,
+    /// Valid metadata blocks seen (RS containers have 1 + P copies).
     pub metadata_blocks: u64,
     pub damaged_blocks: u64,
     pub damaged: Vec<DamagedBlock>,
     /// Valid blocks of another container (other UID or version).
     pub foreign_blocks: u64,
     pub duplicate_blocks: u64,
-    /// Valid blocks whose sequence number lies past the end the metadata gives.
+    /// Valid blocks not in the slot the layout gives them (still used).
+    pub misplaced_blocks: u64,
+    /// Valid blocks numbered past the end the metadata gives.
     pub out_of_range_blocks: u64,
-    /// Data blocks the container should have (known from FSZ), if known.
+    /// Data blocks the file needs (known from FSZ), if known.
     pub expected_data_blocks: Option<u64>,
+    /// Blocks (data, padding, parity, metadata copies) that should be there and are not.
+    pub absent_blocks: u64,
+    pub absent: Vec<AbsentBlock>,
+    /// Block sets completed by Reed–Solomon, and those beyond repair.
+    pub repaired_sets: u64,
+    pub repaired: Vec<SetReport>,
+    pub failed_sets: u64,
+    pub failed: Vec<SetReport>,
+    /// Data blocks of the file that could not be had.
     pub missing_blocks: u64,
     pub missing: Vec<MissingRange>,
-    /// Length of the reassembled data.
+    /// Length of the reassembled data (when complete).
     pub data_len: u64,
-    /// Blocks were not in sequence order.
+    /// Blocks were not where the layout puts them.
     pub reordered: bool,
     pub hash: HashCheck,
+    /// Every block set with an absent or damaged shard that Reed–Solomon can rebuild, for
+    /// `repair` (not in reports).
+    #[serde(skip)]
+    pub repairable_sets: Vec<u64>,
 }
 
 impl Assembly {
@@ -98,134 +148,175 @@ impl Assembly {
     }
 }
 
+/// Where the output goes while reassembling (none for a check).
+pub type Sink<'a> = Option<(&'a mut File, &'a Path)>;
+
 /// Walk `c`, reassemble its data into `sink` (if any) and check it against the stored hash.
 pub fn assemble(
     c: &mut Container,
-    mut sink: Option<(&mut File, &Path)>,
+    mut sink: Sink<'_>,
     stage: Stage,
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<Assembly, Error> {
-    if c.version.uses_rs() {
-        return Err(Error::Invalid(format!(
-            "{}: version {} (Reed–Solomon) containers are not supported yet",
-            c.path.display(),
-            c.version
-        )));
-    }
+    let layout = c.layout;
     let meta = c.metadata.clone().unwrap_or_default();
-    let payload = c.version.payload_size() as u64;
-    let bs = c.block_size() as u64;
     let fsz = meta.file_size;
-    let expected = fsz.map(|n| n.div_ceil(payload));
-    // Without FSZ, no complete container can hold a sequence number above its block count.
-    let max_seq = expected
-        .unwrap_or_else(|| c.span().div_ceil(bs))
-        .min(u64::from(u32::MAX)) as u32;
+    let known_sets = fsz.map(|n| layout.sets_for(n));
     let (hash_kind, stored) = match &meta.hash {
         Some(StoredHash::Known { kind, digest }) => (Some(*kind), Some(digest.clone())),
         _ => (None, None),
     };
-    let (uid, version) = (c.uid, c.version);
-    let span = c.span();
-
+    let in_file = c.slots_in_file();
+    let slot_limit = known_sets.map_or(in_file, |s| layout.slot_count(s).min(in_file));
+    let max_seq = known_sets
+        .map_or(in_file + 1, |s| s * layout.shards() as u64)
+        .min(u64::from(u32::MAX)) as u32;
+    let codec = if layout.is_rs() {
+        Some(Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?)
+    } else {
+        None
+    };
     let mut st = State {
+        layout,
+        payload: layout.version.payload_size(),
+        fsz,
+        chunks_total: fsz.map(|n| layout.chunks_for(n)),
+        trim_padding: fsz.is_none() && layout.is_rs(),
+        held_pads: 0,
+        codec,
         pipe: HashPipe::new(hash_kind, OUT_CHUNK),
         out: Vec::new(),
         out_start: 0,
-        next: 1,
         seen: SeqSet::new(),
-        pending: Vec::new(),
+        misplaced: HashMap::new(),
+        stall: None,
         acct: Assembly {
-            block_positions: 0,
-            valid_data_blocks: 0,
-            metadata_blocks: 0,
-            damaged_blocks: 0,
-            damaged: Vec::new(),
-            foreign_blocks: 0,
-            duplicate_blocks: 0,
-            out_of_range_blocks: 0,
-            expected_data_blocks: expected,
-            missing_blocks: 0,
-            missing: Vec::new(),
-            data_len: 0,
-            reordered: false,
-            hash: HashCheck::NotChecked,
+            expected_data_blocks: fsz.map(|n| layout.chunks_for(n)),
+            ..Default::default()
         },
     };
     st.out = st.pipe.buffer();
     st.out.clear();
-    let mut failure: Option<Error> = None;
+    let bs = layout.version.block_size();
+    let span = c.span();
     let mut throttle = Throttle::default();
-    let valid_counter = std::cell::Cell::new(0u64);
+    let target = READ / bs as u64;
 
-    c.walk(
-        cancel,
-        |done| {
-            throttle.report(
-                progress,
-                Progress {
-                    stage,
-                    bytes_done: done,
-                    bytes_total: span,
-                    items: valid_counter.get(),
-                },
-            )
-        },
-        |blocks| {
-            for b in blocks {
-                st.acct.block_positions += 1;
-                let header = match b.state {
-                    BlockState::Valid(h) if h.uid == uid && h.version == version => h,
-                    BlockState::Valid(_) => {
-                        st.acct.foreign_blocks += 1;
-                        continue;
-                    }
-                    BlockState::Damaged(h) => {
-                        st.damaged(b, h.seq, bs);
-                        continue;
-                    }
-                    BlockState::NotSbx => {
-                        if expected.is_some_and(|e| st.seen.len() >= e) {
-                            // The container is whole and something else follows it.
-                            return false;
-                        }
-                        continue;
-                    }
-                };
-                if header.seq == 0 {
-                    st.acct.metadata_blocks += 1;
-                    continue;
+    // Pass 1: slots in file order, group by group.
+    let mut buf = Vec::new();
+    let mut home: Vec<u32> = Vec::new();
+    let mut meta_valid: Vec<u64> = Vec::new();
+    for g in 0.. {
+        cancel.check()?;
+        let (slots, sets) = layout.group(g, target);
+        if slots.start >= slot_limit {
+            break;
+        }
+        c.read_slots(
+            slots.start,
+            slots.end.min(slot_limit) - slots.start,
+            &mut buf,
+        )?;
+        let first_seq = sets.start * layout.shards() as u64 + 1;
+        home.clear();
+        home.resize(
+            ((sets.end - sets.start) * layout.shards() as u64) as usize,
+            u32::MAX,
+        );
+        for (i, bytes) in buf.chunks(bs).enumerate() {
+            let k = slots.start + i as u64;
+            if let Some(seq) = st.look(c, k, bytes, max_seq, &mut meta_valid)
+                && layout.slot(k) == Slot::Seq(seq)
+            {
+                home[(u64::from(seq) - first_seq) as usize] = i as u32;
+            }
+        }
+        if st.stall.is_none() {
+            for set in sets {
+                if known_sets.is_some_and(|k| set >= k) {
+                    break;
                 }
-                if header.seq > max_seq {
-                    st.acct.out_of_range_blocks += 1;
-                    continue;
-                }
-                if !st.seen.insert(header.seq) {
-                    st.acct.duplicate_blocks += 1;
-                    continue;
-                }
-                st.acct.valid_data_blocks += 1;
-                valid_counter.set(st.acct.valid_data_blocks);
-                let data = clip(&b.bytes[16..], header.seq, payload, fsz);
-                let at = u64::from(header.seq - 1) * payload;
-                let result = if u64::from(header.seq) == st.next {
-                    st.append(data, sink.as_mut())
-                } else {
-                    st.acct.reordered = true;
-                    st.pending.push((header.seq, b.offset));
-                    write_at(sink.as_mut(), at, data)
-                };
-                if let Err(e) = result {
-                    failure = Some(e);
-                    return false;
+                let local = ((set - (first_seq - 1) / layout.shards() as u64)
+                    * layout.shards() as u64) as usize;
+                let shards: Vec<Option<&[u8]>> = (0..layout.shards())
+                    .map(|j| match home[local + j] {
+                        u32::MAX => None,
+                        i => buf.get(i as usize * bs + 16..(i as usize + 1) * bs),
+                    })
+                    .collect();
+                if !st.set(c, set, shards, &mut sink, Mode::Pass1)? {
+                    st.stall = Some(set);
+                    break;
                 }
             }
-            true
-        },
-    )?;
-    if let Some(e) = failure {
-        return Err(e);
+        }
+        throttle.report(
+            progress,
+            Progress {
+                stage,
+                bytes_done: c.slot_offset(slots.end).saturating_sub(c.start).min(span),
+                bytes_total: span,
+                items: st.acct.valid_data_blocks,
+            },
+        );
+    }
+
+    // Blocks may sit past the end the metadata gives (appended, shifted): when something is
+    // missing, look at the rest of the file too.
+    if st.stall.is_some() && slot_limit < in_file {
+        let mut k = slot_limit;
+        while k < in_file {
+            cancel.check()?;
+            let n = target.min(in_file - k);
+            c.read_slots(k, n, &mut buf)?;
+            for (i, bytes) in buf.chunks(bs).enumerate() {
+                st.look(c, k + i as u64, bytes, max_seq, &mut meta_valid);
+            }
+            k += n;
+        }
+    }
+
+    // Pass 2: from the first block set pass 1 could not complete, fetch blocks wherever
+    // they are.
+    let total_sets = known_sets
+        .unwrap_or_else(|| u64::from(st.seen.max().unwrap_or(0)).div_ceil(layout.shards() as u64));
+    if let Some(from) = st.stall.take() {
+        // Past the last sequence number seen there is nothing to fetch: those sets are
+        // accounted for in one step, however many a (possibly hostile) FSZ claims.
+        let seen_end = st
+            .seen
+            .max()
+            .map_or(0, |n| layout.set_of(n).0 + 1)
+            .clamp(from, total_sets.max(from));
+        for set in from..seen_end {
+            cancel.check()?;
+            let owned: Vec<Option<Vec<u8>>> = (0..layout.shards())
+                .map(|j| st.fetch(c, layout.seq_of(set, j).unwrap_or(u32::MAX)))
+                .collect::<Result<_, _>>()?;
+            let shards = owned.iter().map(Option::as_deref).collect();
+            let mode = if st.stall.is_none() {
+                Mode::Emit
+            } else {
+                Mode::Quiet
+            };
+            if !st.set(c, set, shards, &mut sink, mode)? && mode == Mode::Emit {
+                st.stall = Some(set);
+            }
+        }
+        if seen_end < total_sets {
+            st.lost_tail(seen_end, total_sets);
+        }
+    }
+    st.flush(&mut sink)?;
+    if layout.is_rs() {
+        for k in layout.meta_slots() {
+            if !meta_valid.contains(&k) {
+                st.note_absent(0, c.slot_offset(k));
+            }
+        }
+    } else if layout.meta_copies == 1 && c.metadata.is_none() {
+        st.note_absent(0, c.slot_offset(0));
     }
     progress(Progress {
         stage,
@@ -233,122 +324,331 @@ pub fn assemble(
         bytes_total: span,
         items: st.acct.valid_data_blocks,
     });
-    st.flush(sink.as_mut(), true)?;
 
-    let last = match expected {
-        Some(e) => e.min(u64::from(u32::MAX)) as u32,
-        None => st.seen.max().unwrap_or(0),
-    };
-    let gaps = st.seen.gaps(1, last);
-    st.acct.missing_blocks = match expected {
-        Some(e) => e - st.seen.len().min(e),
-        None => gaps.iter().map(|(a, b)| u64::from(b - a) + 1).sum(),
-    };
-    let file_end = fsz.unwrap_or(u64::from(last) * payload);
-    st.acct.missing = gaps
-        .iter()
-        .map(|&(a, b)| MissingRange {
-            first_seq: a,
-            last_seq: b,
-            byte_start: u64::from(a - 1) * payload,
-            byte_end: (u64::from(b) * payload).min(file_end),
-        })
-        .collect();
-    st.acct.data_len = if st.acct.missing_blocks == 0 {
-        file_end
-    } else {
-        0
-    };
-    if st.acct.missing_blocks > 0 {
-        st.acct.hash = HashCheck::NotChecked;
-        return Ok(st.acct);
-    }
-
-    // Blocks that came out of order: hash them now, in sequence order.
-    st.pending.sort_unstable();
-    let pending = std::mem::take(&mut st.pending);
-    for (seq, offset) in pending {
-        cancel.check()?;
-        if u64::from(seq) < st.next {
-            continue;
-        }
-        let block = c.read_block(offset)?;
-        match crate::format::block::classify(&block) {
-            BlockState::Valid(h) if h.seq == seq && h.uid == uid => {}
-            _ => {
-                return Err(Error::Invalid(format!(
-                    "{}: block at offset {offset} changed while being read",
-                    c.path.display()
-                )));
-            }
-        }
-        st.out
-            .extend_from_slice(clip(&block[16..], seq, payload, fsz));
-        st.next += 1;
-        if st.out.len() >= OUT_CHUNK {
-            st.flush(None, false)?;
-        }
-    }
-    st.flush(None, false)?;
+    let complete = st.acct.missing_blocks == 0 && st.stall.is_none();
     let digest = st.pipe.finish();
-    st.acct.hash = match (&meta.hash, hash_kind, stored, digest) {
-        (None, ..) => HashCheck::NotStored,
-        (Some(StoredHash::Unknown(raw)), ..) => HashCheck::UnknownKind { raw: hex(raw) },
-        (_, Some(kind), Some(expected), Some(actual)) if expected == actual => HashCheck::Match {
-            kind,
-            digest: hex(&actual),
-        },
-        (_, Some(kind), Some(expected), Some(actual)) => HashCheck::Mismatch {
-            kind,
-            expected: hex(&expected),
-            actual: hex(&actual),
-        },
-        _ => HashCheck::NotChecked,
+    let mut acct = st.acct;
+    acct.reordered = acct.misplaced_blocks > 0;
+    acct.data_len = if complete { st.out_start } else { 0 };
+    acct.hash = if !complete {
+        HashCheck::NotChecked
+    } else {
+        match (&meta.hash, hash_kind, stored, digest) {
+            (None, ..) => HashCheck::NotStored,
+            (Some(StoredHash::Unknown(raw)), ..) => HashCheck::UnknownKind { raw: hex(raw) },
+            (_, Some(kind), Some(expected), Some(actual)) if expected == actual => {
+                HashCheck::Match {
+                    kind,
+                    digest: hex(&actual),
+                }
+            }
+            (_, Some(kind), Some(expected), Some(actual)) => HashCheck::Mismatch {
+                kind,
+                expected: hex(&expected),
+                actual: hex(&actual),
+            },
+            _ => HashCheck::NotChecked,
+        }
     };
-    Ok(st.acct)
+    Ok(acct)
+}
+
+fn push_capped<T>(list: &mut Vec<T>, item: T) {
+    if list.len() < LIST_LIMIT {
+        list.push(item);
+    }
+}
+
+/// How a block set is handled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// First pass: emit the data if the set can be completed; otherwise leave it (and its
+    /// accounting) to pass 2.
+    Pass1,
+    /// Second pass while the stream is whole: account and emit.
+    Emit,
+    /// Second pass after a set was lost: account only.
+    Quiet,
 }
 
 struct State {
+    layout: Layout,
+    payload: usize,
+    fsz: Option<u64>,
+    chunks_total: Option<u64>,
+    /// Without FSZ, whole all-0x1A chunks at the end are RS padding blocks: hold them back
+    /// until real data follows.
+    trim_padding: bool,
+    held_pads: u64,
+    codec: Option<Codec>,
     pipe: HashPipe,
     /// Reassembled bytes not yet written/hashed; they start at byte `out_start`.
     out: Vec<u8>,
     out_start: u64,
-    /// The next sequence number that continues the in-order stream.
-    next: u64,
     seen: SeqSet,
-    /// Blocks that arrived out of order: (seq, offset), hashed at the end.
-    pending: Vec<(u32, u64)>,
+    /// Valid blocks seen outside their slot: seq → offset of the first copy.
+    misplaced: HashMap<u32, u64>,
+    /// The first block set the data stream could not pass.
+    stall: Option<u64>,
     acct: Assembly,
 }
 
 impl State {
-    fn damaged(&mut self, b: &BlockRef<'_>, seq: u32, bs: u64) {
-        self.acct.damaged_blocks += 1;
-        if self.acct.damaged.len() < LIST_LIMIT {
-            self.acct.damaged.push(DamagedBlock {
-                offset: b.offset,
-                seq,
-                cut_short: (b.bytes.len() as u64) < bs,
-            });
+    /// Account for block set `set` and emit its data (see [`Mode`]). `shards` are the
+    /// payloads found for its T shards. Returns false when the set's data cannot be had.
+    fn set(
+        &mut self,
+        c: &Container,
+        set: u64,
+        shards: Vec<Option<&[u8]>>,
+        sink: &mut Sink<'_>,
+        mode: Mode,
+    ) -> Result<bool, Error> {
+        let (m, t) = (self.layout.data, self.layout.shards());
+        let first_chunk = set * m as u64;
+        let real = match self.chunks_total {
+            Some(n) => n.saturating_sub(first_chunk).min(m as u64) as usize,
+            None => m,
+        };
+        let absent: Vec<usize> = (0..t).filter(|&j| shards[j].is_none()).collect();
+        let data_ok = (0..real).all(|j| shards[j].is_some());
+        let rebuildable = self.codec.is_some() && t - absent.len() >= m;
+        if mode == Mode::Pass1 && !data_ok && !rebuildable {
+            return Ok(false);
+        }
+        let quiet = mode == Mode::Quiet;
+        let layout = self.layout;
+        let seq_of = |j: usize| layout.seq_of(set, j).unwrap_or(u32::MAX);
+        for &j in &absent {
+            let seq = seq_of(j);
+            self.note_absent(seq, c.slot_offset(layout.slot_of(seq)));
+        }
+        if !absent.is_empty() && rebuildable {
+            self.acct.repairable_sets.push(set);
+        }
+        let report = |blocks: &[usize]| SetReport {
+            set,
+            first_seq: seq_of(0),
+            last_seq: seq_of(t - 1),
+            blocks: blocks
+                .iter()
+                .map(|&j| AbsentBlock {
+                    seq: seq_of(j),
+                    offset: c.slot_offset(layout.slot_of(seq_of(j))),
+                })
+                .collect(),
+        };
+        if data_ok {
+            self.acct.valid_data_blocks += real as u64;
+            if !quiet {
+                for (j, shard) in shards.iter().take(real).enumerate() {
+                    self.emit(first_chunk + j as u64, shard.expect("present"), sink)?;
+                }
+            }
+            return Ok(true);
+        }
+        if !rebuildable {
+            self.acct.failed_sets += 1;
+            let r = report(&absent);
+            push_capped(&mut self.acct.failed, r);
+            self.missing(set, (0..real).filter(|&j| shards[j].is_none()));
+            self.acct.valid_data_blocks +=
+                (0..real).filter(|&j| shards[j].is_some()).count() as u64;
+            return Ok(false);
+        }
+        let mut owned: Vec<Option<Vec<u8>>> =
+            shards.iter().map(|s| s.map(<[u8]>::to_vec)).collect();
+        let codec = self.codec.as_ref().expect("rebuildable needs a codec");
+        codec.reconstruct(&mut owned).map_err(Error::Invalid)?;
+        self.acct.repaired_sets += 1;
+        let r = report(&absent);
+        push_capped(&mut self.acct.repaired, r);
+        self.acct.valid_data_blocks += real as u64;
+        if !quiet {
+            for (j, shard) in owned.iter().take(real).enumerate() {
+                self.emit(
+                    first_chunk + j as u64,
+                    shard.as_deref().expect("rebuilt"),
+                    sink,
+                )?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Classify the block in slot `k` and record what it is. Returns the sequence number of
+    /// a first valid copy of a data/parity block of this container that is in its own slot.
+    fn look(
+        &mut self,
+        c: &Container,
+        k: u64,
+        bytes: &[u8],
+        max_seq: u32,
+        meta_valid: &mut Vec<u64>,
+    ) -> Option<u32> {
+        let offset = c.slot_offset(k);
+        self.acct.block_positions += 1;
+        match block::classify(bytes) {
+            BlockState::Valid(h) if h.uid == c.uid && h.version == c.version => {
+                if h.seq == 0 {
+                    self.acct.metadata_blocks += 1;
+                    if self.layout.slot(k) == Slot::Meta && meta_valid.len() < 256 {
+                        meta_valid.push(k);
+                    }
+                } else if h.seq > max_seq {
+                    self.acct.out_of_range_blocks += 1;
+                } else if !self.seen.insert(h.seq) {
+                    self.acct.duplicate_blocks += 1;
+                } else if self.layout.slot(k) == Slot::Seq(h.seq) {
+                    return Some(h.seq);
+                } else {
+                    self.misplaced.insert(h.seq, offset);
+                    self.acct.misplaced_blocks += 1;
+                }
+            }
+            BlockState::Valid(_) => self.acct.foreign_blocks += 1,
+            BlockState::Damaged(h) => {
+                self.acct.damaged_blocks += 1;
+                let cut_short = bytes.len() < self.layout.version.block_size();
+                push_capped(
+                    &mut self.acct.damaged,
+                    DamagedBlock {
+                        offset,
+                        seq: h.seq,
+                        cut_short,
+                    },
+                );
+            }
+            BlockState::NotSbx => {}
+        }
+        None
+    }
+
+    /// Block sets `from..to` have no block at all: count them lost without walking them.
+    fn lost_tail(&mut self, from: u64, to: u64) {
+        let (m, t) = (self.layout.data as u64, self.layout.shards() as u64);
+        let first_chunk = from * m;
+        let chunks = self
+            .chunks_total
+            .unwrap_or(to * m)
+            .saturating_sub(first_chunk);
+        self.acct.failed_sets += to - from;
+        self.acct.absent_blocks += (to - from) * t;
+        self.acct.missing_blocks += chunks;
+        if chunks > 0 {
+            let payload = self.payload as u64;
+            let last_chunk = first_chunk + chunks - 1;
+            let seq = |chunk: u64| {
+                self.layout
+                    .seq_of(chunk / m, (chunk % m) as usize)
+                    .unwrap_or(u32::MAX)
+            };
+            push_capped(
+                &mut self.acct.missing,
+                MissingRange {
+                    first_seq: seq(first_chunk),
+                    last_seq: seq(last_chunk),
+                    blocks: chunks,
+                    byte_start: first_chunk * payload,
+                    byte_end: self.fsz.unwrap_or((last_chunk + 1) * payload),
+                },
+            );
+        }
+        self.stall = Some(from);
+    }
+
+    fn note_absent(&mut self, seq: u32, offset: u64) {
+        self.acct.absent_blocks += 1;
+        push_capped(&mut self.acct.absent, AbsentBlock { seq, offset });
+    }
+
+    /// Record the data chunks `js` of `set` as missing, merging runs.
+    fn missing(&mut self, set: u64, js: impl Iterator<Item = usize>) {
+        let payload = self.payload as u64;
+        for j in js {
+            let chunk = set * self.layout.data as u64 + j as u64;
+            let seq = self.layout.seq_of(set, j).unwrap_or(u32::MAX);
+            let start = chunk * payload;
+            let end = match self.fsz {
+                Some(n) => (start + payload).min(n),
+                None => start + payload,
+            };
+            self.acct.missing_blocks += 1;
+            match self.acct.missing.last_mut() {
+                Some(last) if last.byte_end == start => {
+                    last.last_seq = seq;
+                    last.blocks += 1;
+                    last.byte_end = end;
+                }
+                _ => push_capped(
+                    &mut self.acct.missing,
+                    MissingRange {
+                        first_seq: seq,
+                        last_seq: seq,
+                        blocks: 1,
+                        byte_start: start,
+                        byte_end: end,
+                    },
+                ),
+            }
         }
     }
 
-    fn append(&mut self, data: &[u8], sink: Option<&mut (&mut File, &Path)>) -> Result<(), Error> {
-        self.out.extend_from_slice(data);
-        self.next += 1;
+    /// The payload of `seq` from wherever pass 1 saw a valid copy.
+    fn fetch(&self, c: &mut Container, seq: u32) -> Result<Option<Vec<u8>>, Error> {
+        if !self.seen.contains(seq) {
+            return Ok(None);
+        }
+        let offset = match self.misplaced.get(&seq) {
+            Some(&o) => o,
+            None => c.slot_offset(self.layout.slot_of(seq)),
+        };
+        let b = c.read_block(offset)?;
+        Ok(match block::classify(&b) {
+            BlockState::Valid(h) if h.seq == seq && h.uid == c.uid => Some(b[16..].to_vec()),
+            _ => None,
+        })
+    }
+
+    /// Append data chunk `chunk` (its payload) to the stream, clipped to the file size.
+    fn emit(&mut self, chunk: u64, payload: &[u8], sink: &mut Sink<'_>) -> Result<(), Error> {
+        let keep = match self.fsz {
+            Some(n) => n
+                .saturating_sub(chunk * self.payload as u64)
+                .min(self.payload as u64) as usize,
+            None => payload.len(),
+        };
+        if self.trim_padding {
+            if payload.iter().all(|&b| b == PAD) {
+                self.held_pads += 1;
+                return Ok(());
+            }
+            while self.held_pads > 0 {
+                self.held_pads -= 1;
+                self.out.extend(std::iter::repeat_n(PAD, self.payload));
+                self.maybe_flush(sink)?;
+            }
+        }
+        self.out.extend_from_slice(&payload[..keep]);
+        self.maybe_flush(sink)
+    }
+
+    fn maybe_flush(&mut self, sink: &mut Sink<'_>) -> Result<(), Error> {
         if self.out.len() >= OUT_CHUNK {
-            self.flush(sink, true)?;
+            self.flush(sink)?;
         }
         Ok(())
     }
 
-    /// Write the in-order bytes (when `write`) and hand them to the hasher.
-    fn flush(&mut self, sink: Option<&mut (&mut File, &Path)>, write: bool) -> Result<(), Error> {
+    /// Write the in-order bytes and hand them to the hasher.
+    fn flush(&mut self, sink: &mut Sink<'_>) -> Result<(), Error> {
         if self.out.is_empty() {
             return Ok(());
         }
-        if write {
-            write_at(sink, self.out_start, &self.out)?;
+        if let Some((f, path)) = sink {
+            f.seek(SeekFrom::Start(self.out_start))
+                .map_err(Error::write(*path))?;
+            f.write_all(&self.out).map_err(Error::write(*path))?;
         }
         self.out_start += self.out.len() as u64;
         let full = std::mem::take(&mut self.out);
@@ -357,24 +657,4 @@ impl State {
         self.out.clear();
         Ok(())
     }
-}
-
-/// The part of a data block's payload that belongs to the file (the last block is padded).
-fn clip(payload: &[u8], seq: u32, payload_size: u64, fsz: Option<u64>) -> &[u8] {
-    match fsz {
-        Some(n) => {
-            let start = u64::from(seq - 1) * payload_size;
-            let keep = n.saturating_sub(start).min(payload_size) as usize;
-            &payload[..keep]
-        }
-        None => payload,
-    }
-}
-
-fn write_at(sink: Option<&mut (&mut File, &Path)>, at: u64, data: &[u8]) -> Result<(), Error> {
-    if let Some((f, path)) = sink {
-        f.seek(SeekFrom::Start(at)).map_err(Error::write(*path))?;
-        f.write_all(data).map_err(Error::write(*path))?;
-    }
-    Ok(())
 }

@@ -17,7 +17,8 @@ pub struct CheckOpts {
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckReport {
     pub info: InfoReport,
-    /// No damaged block, nothing missing, and the hash matches (or none is stored).
+    /// No damaged or absent block (data, parity or metadata copy), nothing missing, and the
+    /// hash matches (or none is stored).
     pub ok: bool,
     pub assembly: Assembly,
 }
@@ -34,6 +35,9 @@ pub fn run(
         assembly.hash,
         HashCheck::Match { .. } | HashCheck::NotStored | HashCheck::UnknownKind { .. }
     );
-    let ok = assembly.complete() && assembly.damaged_blocks == 0 && hash_ok;
+    let ok = assembly.complete()
+        && assembly.damaged_blocks == 0
+        && assembly.absent_blocks == 0
+        && hash_ok;
     Ok(CheckReport { info, ok, assembly })
 }

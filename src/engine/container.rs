@@ -1,13 +1,16 @@
 //! The one block reader: finds an SBX container inside a file (at any byte offset, with or
-//! without a password) and walks its blocks in large sequential reads, classifying each one.
+//! without a password), settles its geometry (slot 0, the RS layout and burst level) and
+//! reads its block slots in large pieces.
 //!
-//! Decode, check and info all read through here. It opens its input read-only and never
-//! writes to it.
+//! Decode, check, repair and info all read through here. It opens its input read-only and
+//! never writes to it.
 
+use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
 use super::io::read_full;
-use super::job::{CancelFlag, Error};
+use super::job::Error;
 use crate::format::block::{self, BlockState, SIGNATURE};
 use crate::format::password;
+use crate::format::rs::{Layout, MAX_INFERRED_BURST};
 use crate::format::{Header, Metadata, Uid, Version};
 use memchr::memmem;
 use std::fs::File;
@@ -27,8 +30,12 @@ pub struct Container {
     file: File,
     /// Size of the file (or device) in bytes.
     pub file_len: u64,
-    /// Byte offset of the first block position of the container inside the file.
+    /// Byte offset of slot 0 (the first block position) of the container inside the file.
     pub start: u64,
+    /// Where each block belongs: versions, shard counts, burst level.
+    pub layout: Layout,
+    /// How the geometry was found, for reports ("burst level inferred", ...).
+    pub geometry_notes: Vec<String>,
     pub version: Version,
     pub uid: Uid,
     /// The first valid block found: where the search settled.
@@ -44,14 +51,6 @@ pub struct Container {
     keystream: Option<Vec<u8>>,
 }
 
-/// One block position as the walk sees it. `bytes` are the plain bytes (password removed);
-/// shorter than a block only for a block cut off by the end of the file.
-pub struct BlockRef<'a> {
-    pub offset: u64,
-    pub state: BlockState,
-    pub bytes: &'a [u8],
-}
-
 impl Container {
     /// Open `path` read-only and locate the container in it.
     pub fn open(path: &Path, password: Option<&[u8]>) -> Result<Container, Error> {
@@ -64,6 +63,8 @@ impl Container {
             file,
             file_len,
             start: 0,
+            layout: Layout::plain(Version::V1, true),
+            geometry_notes: Vec::new(),
             version: Version::V1,
             uid: [0; 6],
             reference: Header {
@@ -137,8 +138,7 @@ impl Container {
         } else if let Some((p, h)) = damaged_meta {
             self.try_overlong_metadata(p, h)?;
         }
-        self.start = self.find_start();
-        Ok(())
+        self.settle_geometry()
     }
 
     /// The original SBXEnc writes block 0 longer than a block when the names do not fit
@@ -194,18 +194,158 @@ impl Container {
         })
     }
 
-    /// Where the container begins: the reference block, moved back over the block positions
-    /// before it that still carry a signature (damaged blocks of the same container).
-    fn find_start(&mut self) -> u64 {
+    /// Decide slot 0 and the layout. Plain versions: from the reference block's sequence
+    /// number. RS versions: M and P from the metadata (or the parity, when every copy is
+    /// lost), B from our metadata field (or inferred from positions, as blkar does), and
+    /// slot 0 where the most blocks agree.
+    fn settle_geometry(&mut self) -> Result<(), Error> {
         let bs = self.block_size() as u64;
-        let mut start = self.reference_offset;
-        while start >= bs {
-            match self.read_block(start - bs) {
-                Ok(b) if !matches!(block::classify(&b), BlockState::NotSbx) => start -= bs,
-                _ => break,
+        if !self.version.uses_rs() {
+            let seq = u64::from(self.reference.seq);
+            let with_meta = Layout::plain(self.version, true);
+            let meta_start = self.reference_offset.checked_sub(
+                if seq == 0 {
+                    0
+                } else {
+                    with_meta.slot_of(seq as u32)
+                } * bs,
+            );
+            // Without a readable metadata block, count slot 0 as metadata only when a damaged
+            // block sits there; otherwise the container has none (made with -nm).
+            let has_meta = self.metadata.is_some()
+                || meta_start.is_some_and(|s| {
+                    self.read_block(s)
+                        .is_ok_and(|b| !matches!(block::classify(&b), BlockState::NotSbx))
+                });
+            self.layout = Layout::plain(self.version, has_meta);
+            self.start = if has_meta {
+                meta_start.unwrap_or(self.reference_offset)
+            } else {
+                self.reference_offset
+                    .checked_sub((seq.max(1) - 1) * bs)
+                    .unwrap_or(self.reference_offset)
+            };
+            if self.overlong_metadata.is_some() {
+                // Block 0 is longer than a slot; the grid starts at the first data block.
+                self.start = self.reference_offset - bs;
+            }
+            return Ok(());
+        }
+        let meta = self.metadata.clone().unwrap_or_default();
+        let window = if meta.rs_data.is_some() { 4096 } else { 16384 };
+        let sample = self.sample(self.reference_offset, window)?;
+        let (m, p) = match (meta.rs_data, meta.rs_parity) {
+            (Some(m), Some(p)) => (usize::from(m), usize::from(p)),
+            _ => {
+                let Some((m, p)) = geometry::infer_shards(&sample) else {
+                    return Err(Error::Invalid(format!(
+                        "{}: version {} container without metadata, and its first block set is too damaged to work out its Reed–Solomon settings",
+                        self.path.display(),
+                        self.version
+                    )));
+                };
+                self.geometry_notes.push(format!(
+                    "no metadata block survives: Reed–Solomon settings {m} + {p} inferred from the parity; name, size and hash are unavailable"
+                ));
+                (m, p)
+            }
+        };
+        let base = Layout::rs(self.version, m, p, 0).map_err(Error::Invalid)?;
+        let candidates: Box<dyn Iterator<Item = u32>> = match meta.burst {
+            Some(b) => Box::new(std::iter::once(b)),
+            None => Box::new(geometry::all_bursts()),
+        };
+        match geometry::infer_burst_and_start(base, &sample, bs, candidates) {
+            Some((burst, start, _)) => {
+                if meta.burst.is_none() {
+                    self.geometry_notes.push(format!(
+                        "burst level {burst} inferred from the block positions"
+                    ));
+                }
+                self.layout = Layout { burst, ..base };
+                self.start = start;
+            }
+            None => {
+                // Only metadata blocks survive near the start: the copies sit at slots
+                // i·(1+B); the first one found is taken as slot 0.
+                self.layout = Layout {
+                    burst: meta.burst.unwrap_or(0).min(MAX_INFERRED_BURST),
+                    ..base
+                };
+                self.start = self.metadata_offset.unwrap_or(self.reference_offset);
             }
         }
-        start
+        Ok(())
+    }
+
+    /// Valid blocks of this container in `slots` block positions from `from`.
+    fn sample(&mut self, from: u64, slots: u64) -> Result<Sample, Error> {
+        let bs = self.block_size() as u64;
+        let len = (slots * bs)
+            .min(32 << 20)
+            .min(self.file_len.saturating_sub(from));
+        let bytes = self.read_bytes_plain_blocks(from, len as usize)?;
+        let mut sample = Sample::default();
+        for (i, b) in bytes.chunks(bs as usize).enumerate() {
+            if let BlockState::Valid(h) = block::classify(b)
+                && h.uid == self.uid
+                && h.version == self.version
+            {
+                if h.seq == 0 {
+                    sample.metas.push(from + i as u64 * bs);
+                    continue;
+                }
+                sample.blocks.push((from + i as u64 * bs, h.seq));
+                if h.seq <= KEEP_PAYLOADS_UP_TO {
+                    sample
+                        .payloads
+                        .entry(h.seq)
+                        .or_insert_with(|| b[16..].to_vec());
+                }
+            }
+        }
+        Ok(sample)
+    }
+
+    /// Read `len` bytes at `offset` with the password removed block by block.
+    fn read_bytes_plain_blocks(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
+        let mut buf = vec![0u8; len];
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .map_err(Error::read(&self.path))?;
+        let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+        buf.truncate(n);
+        if let Some(ks) = &self.keystream {
+            for b in buf.chunks_mut(self.version.block_size()) {
+                password::apply(b, ks);
+            }
+        }
+        Ok(buf)
+    }
+
+    /// Read slots `first..first + count` (plain bytes, fewer at the end of the file; slots
+    /// before the start of the file read as empty).
+    pub fn read_slots(&mut self, first: u64, count: u64, buf: &mut Vec<u8>) -> Result<(), Error> {
+        let bs = self.block_size() as u64;
+        let from = self.start + first * bs;
+        let want = (count * bs).min(self.file_len.saturating_sub(from));
+        buf.resize(want as usize, 0);
+        self.file
+            .seek(SeekFrom::Start(from))
+            .map_err(Error::read(&self.path))?;
+        let n = read_full(&mut self.file, buf).map_err(Error::read(&self.path))?;
+        buf.truncate(n);
+        if let Some(ks) = &self.keystream {
+            for b in buf.chunks_mut(bs as usize) {
+                password::apply(b, ks);
+            }
+        }
+        Ok(())
+    }
+
+    /// Byte offset of slot `k`.
+    pub fn slot_offset(&self, k: u64) -> u64 {
+        self.start + k * self.block_size() as u64
     }
 
     /// Read the plain bytes of the block of this container's size at `offset`.
@@ -278,60 +418,13 @@ impl Container {
         Ok(())
     }
 
-    /// Walk every block position from the container's start to the end of the file, in
-    /// reads of a few MiB. `visit` gets the blocks of each read and returns false to stop.
-    /// `progress` gets the bytes walked so far.
-    pub fn walk(
-        &mut self,
-        cancel: &CancelFlag,
-        mut progress: impl FnMut(u64),
-        mut visit: impl FnMut(&[BlockRef<'_>]) -> bool,
-    ) -> Result<(), Error> {
-        let bs = self.block_size();
-        let per_chunk = (CHUNK / bs).max(1);
-        let mut buf = vec![0u8; per_chunk * bs];
-        let mut refs: Vec<(u64, BlockState, std::ops::Range<usize>)> = Vec::new();
-        self.file
-            .seek(SeekFrom::Start(self.start))
-            .map_err(Error::read(&self.path))?;
-        let mut offset = self.start;
-        loop {
-            cancel.check()?;
-            let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
-            if n == 0 {
-                break;
-            }
-            refs.clear();
-            for (i, block) in buf[..n].chunks_mut(bs).enumerate() {
-                if let Some(ks) = &self.keystream {
-                    password::apply(block, ks);
-                }
-                let state = block::classify(block);
-                refs.push((
-                    offset + (i * bs) as u64,
-                    state,
-                    i * bs..i * bs + block.len(),
-                ));
-            }
-            let views: Vec<BlockRef<'_>> = refs
-                .iter()
-                .map(|(o, s, r)| BlockRef {
-                    offset: *o,
-                    state: *s,
-                    bytes: &buf[r.clone()],
-                })
-                .collect();
-            offset += n as u64;
-            progress(offset - self.start);
-            if !visit(&views) || n < buf.len() {
-                break;
-            }
-        }
-        Ok(())
-    }
-
     /// Bytes from the container's start to the end of the file.
     pub fn span(&self) -> u64 {
-        self.file_len - self.start
+        self.file_len.saturating_sub(self.start)
+    }
+
+    /// Slots from the container's start to the end of the file.
+    pub fn slots_in_file(&self) -> u64 {
+        self.span().div_ceil(self.block_size() as u64)
     }
 }

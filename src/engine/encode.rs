@@ -12,6 +12,7 @@ use super::output::AtomicFile;
 use crate::format::block::{self, Uid, uid_hex};
 use crate::format::hash::hex;
 use crate::format::metadata::PAD;
+use crate::format::rs::{Codec, Layout, MAX_INFERRED_BURST};
 use crate::format::{HashKind, Metadata, StoredHash, Version, password};
 use serde::Serialize;
 use std::fs::File;
@@ -41,11 +42,35 @@ impl Target {
     }
 }
 
+/// Reed–Solomon settings of versions 17–19.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RsParams {
+    /// M: data shards per block set.
+    pub data: usize,
+    /// P: parity shards per block set.
+    pub parity: usize,
+    /// B: burst resistance level (consecutive damaged blocks a block set survives per shard).
+    pub burst: u32,
+}
+
+impl Default for RsParams {
+    /// blkar's defaults, the most robust general choice: 10 + 2, burst 12.
+    fn default() -> Self {
+        RsParams {
+            data: 10,
+            parity: 2,
+            burst: 12,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EncodeOpts {
     pub input: PathBuf,
     pub output: Target,
     pub version: Version,
+    /// Used when `version` is 17, 18 or 19.
+    pub rs: RsParams,
     /// `None`: a random UID.
     pub uid: Option<Uid>,
     pub hash: HashKind,
@@ -57,11 +82,13 @@ pub struct EncodeOpts {
 }
 
 impl EncodeOpts {
+    /// Defaults: version 17 (10 + 2, burst 12), SHA-256, random UID, output beside the input.
     pub fn new(input: impl Into<PathBuf>) -> EncodeOpts {
         EncodeOpts {
             input: input.into(),
             output: Target::Beside,
-            version: Version::V1,
+            version: Version::V17,
+            rs: RsParams::default(),
             uid: None,
             hash: HashKind::Sha256,
             no_meta: false,
@@ -70,16 +97,39 @@ impl EncodeOpts {
             sbx_time: None,
         }
     }
+
+    /// The block layout these options produce.
+    pub fn layout(&self) -> Result<Layout, String> {
+        if self.version.uses_rs() {
+            if self.rs.burst > MAX_BURST {
+                return Err(format!(
+                    "burst level {} is above the maximum {MAX_BURST}",
+                    self.rs.burst
+                ));
+            }
+            Layout::rs(self.version, self.rs.data, self.rs.parity, self.rs.burst)
+        } else {
+            Ok(Layout::plain(self.version, !self.no_meta))
+        }
+    }
 }
+
+/// Largest burst level accepted (blkar infers up to 1000; a reader without our burst field
+/// can still find it).
+pub const MAX_BURST: u32 = MAX_INFERRED_BURST;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EncodeReport {
     pub input: PathBuf,
     pub output: PathBuf,
     pub version: Version,
+    pub rs: Option<RsParams>,
     pub uid: String,
     pub file_size: u64,
+    /// Data blocks holding the file (padding and parity blocks not counted).
     pub data_blocks: u64,
+    /// All blocks written: metadata copies, data, padding and parity.
+    pub blocks_written: u64,
     pub container_size: u64,
     pub hash_kind: HashKind,
     pub hash: String,
@@ -87,8 +137,8 @@ pub struct EncodeReport {
     pub notes: Vec<String>,
 }
 
-/// Bytes of input framed per write.
-const BLOCKS_PER_CHUNK: usize = 8192;
+/// Input bytes read (and blocks framed) per batch, about.
+const BATCH: usize = 4 << 20;
 
 pub fn run(
     opts: &EncodeOpts,
@@ -96,11 +146,7 @@ pub fn run(
     progress: ProgressFn<'_>,
 ) -> Result<EncodeReport, Error> {
     let v = opts.version;
-    if v.uses_rs() {
-        return Err(Error::Invalid(format!(
-            "version {v} (Reed–Solomon) is not supported yet"
-        )));
-    }
+    let layout = opts.layout().map_err(Error::Invalid)?;
     let input_path = &opts.input;
     let mut input = File::open(input_path).map_err(Error::read(input_path))?;
     let info = input.metadata().map_err(Error::read(input_path))?;
@@ -112,12 +158,17 @@ pub fn run(
     }
     let size = info.len();
     let (bs, payload) = (v.block_size(), v.payload_size());
-    if size.div_ceil(payload as u64) > u64::from(u32::MAX) {
+    let (m, t) = (layout.data, layout.shards());
+    if layout.sets_for(size).saturating_mul(t as u64) > u64::from(u32::MAX) {
         return Err(Error::Invalid(format!(
-            "{} is too large for version {v} (at most {} bytes)",
+            "{} is too large for version {v} with these settings (sequence numbers are 32-bit)",
             input_path.display(),
-            u64::from(u32::MAX) * payload as u64
         )));
+    }
+    if v.uses_rs() && opts.no_meta {
+        return Err(Error::Invalid(
+            "Reed–Solomon containers always carry metadata (blkar needs it to read them)".into(),
+        ));
     }
     if size == 0 && opts.no_meta {
         return Err(Error::Invalid(
@@ -127,6 +178,11 @@ pub fn run(
     let password = opts.password.as_deref().map(str::as_bytes);
     if password.is_some_and(<[u8]>::is_empty) {
         return Err(Error::Invalid("the password is empty".into()));
+    }
+    if password.is_some() && v.uses_rs() {
+        return Err(Error::Invalid(
+            "passwords exist only in versions 1–3 (blkar's 17–19 have none)".into(),
+        ));
     }
     let file_name = file_name_of(input_path);
     let out_path = opts.output.resolve(input_path, &format!("{file_name}.sbx"));
@@ -142,57 +198,120 @@ pub fn run(
         None => random_uid()?,
     };
     let keystream = password.map(|p| password::keystream(p, bs));
+    let codec = if layout.is_rs() {
+        Some(Codec::new(m, layout.parity).map_err(Error::Invalid)?)
+    } else {
+        None
+    };
     let mut notes = Vec::new();
 
-    if !opts.no_meta {
-        // Block 0 is written last, once the hash is known; reserve its place.
-        out.file()
-            .write_all(&vec![0u8; bs])
-            .map_err(Error::write(&out_path))?;
-    }
-    let chunk_in = BLOCKS_PER_CHUNK * payload;
-    let mut pipe = HashPipe::new(Some(opts.hash), chunk_in);
-    let mut framed = vec![0u8; BLOCKS_PER_CHUNK * bs];
-    let mut seq: u32 = 1;
+    // Read whole groups of block sets (a super block set when interleaving) per batch, so
+    // every block of a batch lands in one contiguous range of slots.
+    let (_, group_sets) = layout.group(0, (BATCH / bs) as u64);
+    let sets_per_group = (group_sets.end - group_sets.start) as usize;
+    let group_input = sets_per_group * m * payload;
+    let groups_per_batch = (BATCH / group_input).max(1);
+    let batch_input = groups_per_batch * group_input;
+    let mut pipe = HashPipe::new(Some(opts.hash), batch_input);
+    let mut framed: Vec<u8> = Vec::new();
+    let pad_chunk = vec![PAD; payload];
+    let mut parity = vec![vec![0u8; payload]; layout.parity];
     let mut done: u64 = 0;
+    let mut sets_done: u64 = 0;
     let mut throttle = Throttle::default();
+    let mut group = 0u64;
     loop {
         cancel.check()?;
         let mut buf = pipe.buffer();
-        buf.resize(chunk_in, 0);
+        buf.resize(batch_input, 0);
         let n = read_full(&mut input, &mut buf).map_err(Error::read(input_path))?;
         buf.truncate(n);
-        if n == 0 {
-            break;
+        let last = n < batch_input;
+        let sets = n.div_ceil(payload).div_ceil(m);
+        let slot_start = layout.group(group, 0).0.start;
+        let slot_end = if last {
+            layout.slot_count(sets_done + sets as u64)
+        } else {
+            layout.group(group + groups_per_batch as u64 - 1, 0).0.end
+        };
+        let slots = (slot_end - slot_start) as usize;
+        framed.resize(slots * bs, 0);
+        if last || group == 0 {
+            // Holes and the metadata placeholders read as zeros.
+            framed.fill(0);
         }
-        let blocks = n.div_ceil(payload);
-        for (i, piece) in buf.chunks(payload).enumerate() {
-            let block = &mut framed[i * bs..(i + 1) * bs];
-            block[16..16 + piece.len()].copy_from_slice(piece);
-            block[16 + piece.len()..].fill(PAD);
-            block::write_header(block, v, &uid, seq);
-            if let Some(ks) = &keystream {
-                password::apply(block, ks);
+        for local in 0..sets {
+            let set = sets_done + local as u64;
+            let chunk = |j: usize| -> &[u8] {
+                let at = (local * m + j) * payload;
+                if at >= n {
+                    &[]
+                } else {
+                    &buf[at..(at + payload).min(n)]
+                }
+            };
+            let mut place = |shard: usize, bytes: &[u8]| {
+                let seq = layout.seq_of(set, shard).expect("checked above");
+                let at = (layout.slot_of(seq) - slot_start) as usize * bs;
+                let block = &mut framed[at..at + bs];
+                block[16..16 + bytes.len()].copy_from_slice(bytes);
+                block[16 + bytes.len()..].fill(PAD);
+                block::write_header(block, v, &uid, seq);
+                if let Some(ks) = &keystream {
+                    password::apply(block, ks);
+                }
+            };
+            for j in 0..m {
+                place(j, chunk(j));
             }
-            seq += 1;
+            if let Some(codec) = &codec {
+                // The parity covers whole payloads: the last chunk and padding chunks padded.
+                // At most one chunk of a set is short: the file's last one.
+                let short: Option<Vec<u8>> = (0..m)
+                    .map(chunk)
+                    .find(|c| !c.is_empty() && c.len() < payload)
+                    .map(|c| {
+                        let mut p = c.to_vec();
+                        p.resize(payload, PAD);
+                        p
+                    });
+                let refs: Vec<&[u8]> = (0..m)
+                    .map(|j| match chunk(j) {
+                        c if c.len() == payload => c,
+                        [] => &pad_chunk[..],
+                        _ => short.as_deref().expect("the short chunk"),
+                    })
+                    .collect();
+                let mut outs: Vec<&mut [u8]> = parity.iter_mut().map(|p| &mut p[..]).collect();
+                codec.encode(&refs, &mut outs);
+                for (i, p) in parity.iter().enumerate() {
+                    place(m + i, p);
+                }
+            }
         }
         out.file()
-            .write_all(&framed[..blocks * bs])
+            .seek(SeekFrom::Start(slot_start * bs as u64))
+            .and_then(|_| out.file().write_all(&framed))
             .map_err(Error::write(&out_path))?;
         pipe.feed(buf);
         done += n as u64;
+        sets_done += sets as u64;
+        group += groups_per_batch as u64;
         throttle.report(
             progress,
             Progress {
                 stage: Stage::Encoding,
                 bytes_done: done,
                 bytes_total: size,
-                items: u64::from(seq - 1),
+                items: layout.chunks_for(done),
             },
         );
+        if last {
+            break;
+        }
     }
     let digest = pipe.finish().expect("a hash kind was given");
-    let data_blocks = u64::from(seq - 1);
+    let data_blocks = layout.chunks_for(done);
 
     if !opts.no_meta {
         let mut meta = Metadata {
@@ -207,12 +326,20 @@ pub fn run(
             }),
             ..Default::default()
         };
+        if layout.is_rs() {
+            meta.rs_data = Some(m as u8);
+            meta.rs_parity = Some(layout.parity as u8);
+            meta.burst = Some(layout.burst);
+        }
         if meta.fit_names(v) {
             notes.push(format!(
                 "names shortened to fit the metadata block: {:?}, {:?}",
                 meta.file_name.as_deref().unwrap_or(""),
                 meta.sbx_name.as_deref().unwrap_or("")
             ));
+        }
+        if layout.is_rs() && meta.burst.is_none() {
+            notes.push("no room for the burst level in the metadata: readers will infer it".into());
         }
         if meta.file_time.is_some_and(|t| t < 0) {
             notes.push(
@@ -226,14 +353,16 @@ pub fn run(
             password::apply(&mut block0, ks);
         }
         let f = out.file();
-        f.seek(SeekFrom::Start(0))
-            .map_err(Error::write(&out_path))?;
-        f.write_all(&block0).map_err(Error::write(&out_path))?;
+        for slot in layout.meta_slots() {
+            f.seek(SeekFrom::Start(slot * bs as u64))
+                .and_then(|_| f.write_all(&block0))
+                .map_err(Error::write(&out_path))?;
+        }
     }
     if password.is_some_and(|p| !password::original_can_use(p)) {
         notes.push("the original SeqBox tools cannot use this password (their encoder crashes on it); SeqBox Studio reads it fine".into());
     }
-    if opts.hash != HashKind::Sha256 {
+    if opts.hash != HashKind::Sha256 && !v.uses_rs() {
         notes.push(format!(
             "the original SeqBox tools verify SHA-256 only; they will not check this {} hash",
             opts.hash
@@ -243,18 +372,25 @@ pub fn run(
         stage: Stage::Encoding,
         bytes_done: done,
         bytes_total: size,
-        items: data_blocks,
+        items: layout.chunks_for(done),
     });
-    let container_size = (data_blocks + u64::from(!opts.no_meta)) * bs as u64;
+    let slots = layout.slot_count(sets_done);
+    let blocks_written = sets_done * t as u64 + layout.meta_copies as u64;
     let output = out.commit(opts.overwrite)?;
     Ok(EncodeReport {
         input: input_path.clone(),
         output,
         version: v,
+        rs: layout.is_rs().then_some(RsParams {
+            data: m,
+            parity: layout.parity,
+            burst: layout.burst,
+        }),
         uid: uid_hex(&uid),
         file_size: done,
         data_blocks,
-        container_size,
+        blocks_written,
+        container_size: slots * bs as u64,
         hash_kind: opts.hash,
         hash: hex(&digest),
         notes,

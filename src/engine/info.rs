@@ -25,6 +25,8 @@ pub struct MetadataView {
     pub hash_unknown: Option<String>,
     pub rs_data: Option<u8>,
     pub rs_parity: Option<u8>,
+    /// The burst level stored by SeqBox Studio (blkar stores none).
+    pub burst: Option<u32>,
     pub unknown_fields: Vec<String>,
 }
 
@@ -48,6 +50,7 @@ impl From<&Metadata> for MetadataView {
             hash_unknown,
             rs_data: m.rs_data,
             rs_parity: m.rs_parity,
+            burst: m.burst,
             unknown_fields: m.unknown_fields.clone(),
         }
     }
@@ -65,6 +68,13 @@ pub struct InfoReport {
     pub password: bool,
     /// Block positions from the container's start to the end of the file.
     pub block_positions: u64,
+    /// Reed–Solomon data and parity shards per block set (versions 17–19).
+    pub rs_data: Option<usize>,
+    pub rs_parity: Option<usize>,
+    /// Burst level in use: stored by us, or inferred from positions (blkar stores none).
+    pub burst: u32,
+    /// How the layout was worked out, when it was not simply read.
+    pub geometry_notes: Vec<String>,
     /// Offset of the metadata block, if a valid one was found.
     pub metadata_offset: Option<u64>,
     pub metadata: Option<MetadataView>,
@@ -88,7 +98,11 @@ pub fn describe(c: &Container) -> InfoReport {
         block_size: c.block_size(),
         uid: uid_hex(&c.uid),
         password: c.has_password(),
-        block_positions: c.span().div_ceil(c.block_size() as u64),
+        block_positions: c.slots_in_file(),
+        rs_data: c.layout.is_rs().then_some(c.layout.data),
+        rs_parity: c.layout.is_rs().then_some(c.layout.parity),
+        burst: c.layout.burst,
+        geometry_notes: c.geometry_notes.clone(),
         metadata_offset: c.metadata_offset,
         metadata: c.metadata.as_ref().map(MetadataView::from),
         overlong_metadata: c.overlong_metadata,

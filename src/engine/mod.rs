@@ -6,6 +6,7 @@ pub mod check;
 pub mod container;
 pub mod decode;
 pub mod encode;
+pub mod geometry;
 pub mod hashpipe;
 pub mod info;
 pub mod io;

@@ -54,7 +54,11 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = tempfile::Builder::new()
+        let mut builder = tempfile::Builder::new();
+        // A finished output gets the usual permissions (umask applies), not a temp file's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder
             .prefix(&format!("{name}."))
             .suffix(".part")
             .tempfile_in(dir)

@@ -29,6 +29,9 @@ pub struct Metadata {
     pub rs_data: Option<u8>,
     /// RSP: Reed–Solomon parity shards per block set (versions 17–19).
     pub rs_parity: Option<u8>,
+    /// BUR (SeqBox Studio's extension, written after RSP so blkar still reads the rest):
+    /// the burst level B of an RS container, 4 bytes.
+    pub burst: Option<u32>,
     /// IDs of fields we did not recognise (kept so `info` can mention them).
     pub unknown_fields: Vec<String>,
 }
@@ -49,6 +52,7 @@ impl Metadata {
             + self.hash.as_ref().map_or(0, |h| 4 + hash_value(h).len())
             + fixed(self.rs_data.is_some(), 1)
             + fixed(self.rs_parity.is_some(), 1)
+            + fixed(self.burst.is_some(), 4)
     }
 
     /// Shorten FNM and SNM (at UTF-8 boundaries, keeping a short extension) until the fields
@@ -66,6 +70,10 @@ impl Metadata {
             }
         }
         let budget = version.payload_size();
+        if self.encoded_len() > budget {
+            // Our own extension goes first: readers can infer the burst level.
+            self.burst = None;
+        }
         let len = self.encoded_len();
         if len <= budget {
             return changed;
@@ -127,6 +135,9 @@ impl Metadata {
         if let Some(v) = self.rs_parity {
             field(b"RSP", &[v])?;
         }
+        if let Some(v) = self.burst {
+            field(b"BUR", &v.to_be_bytes())?;
+        }
         if out.len() > payload {
             return Err(format!(
                 "metadata needs {} bytes but a version {version} block holds {payload}",
@@ -162,6 +173,9 @@ impl Metadata {
                 }),
                 b"RSD" => set_once(&mut m.rs_data, || nonzero_byte(value)),
                 b"RSP" => set_once(&mut m.rs_parity, || nonzero_byte(value)),
+                b"BUR" => set_once(&mut m.burst, || {
+                    (value.len() == 4).then(|| u32::from_be_bytes(value.try_into().expect("4")))
+                }),
                 other => m
                     .unknown_fields
                     .push(String::from_utf8_lossy(other).into_owned()),

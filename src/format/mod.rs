@@ -7,6 +7,7 @@ pub mod block;
 pub mod hash;
 pub mod metadata;
 pub mod password;
+pub mod rs;
 pub mod version;
 
 pub use block::{BlockState, Header, Uid};

@@ -1,0 +1,163 @@
+//! Working out a container's geometry from its blocks when the metadata does not give it:
+//! where slot 0 is, the burst level B (blkar stores none), and — when every metadata copy is
+//! lost — the Reed–Solomon shard counts M and P, found by checking the parity.
+
+use crate::format::rs::{Codec, Layout, MAX_INFERRED_BURST};
+use std::collections::HashMap;
+
+/// Valid blocks of one container seen near its start.
+#[derive(Default)]
+pub struct Sample {
+    /// (byte offset, sequence number) of every valid data/parity block.
+    pub blocks: Vec<(u64, u32)>,
+    /// Byte offsets of the valid metadata blocks (copies sit at slots i·(1+B)).
+    pub metas: Vec<u64>,
+    /// Payloads of the blocks with small sequence numbers (the first block sets).
+    pub payloads: HashMap<u32, Vec<u8>>,
+}
+
+/// Sequence numbers whose payloads a sample keeps (enough for block set 0 of any M + P).
+pub const KEEP_PAYLOADS_UP_TO: u32 = 257;
+
+/// Bytes of payload compared when testing parity (enough to make a false match hopeless).
+const CHECK_BYTES: usize = 64;
+
+/// The burst level and the container's start offset that put the most sampled blocks where
+/// the layout says they belong: data blocks by their sequence numbers, metadata copies at
+/// slots i·(1+B). `base` gives M and P. Ties go to the smaller level, as in blkar.
+/// Returns (burst, start, blocks that agree).
+pub fn infer_burst_and_start(
+    base: Layout,
+    sample: &Sample,
+    block_size: u64,
+    candidates: impl Iterator<Item = u32>,
+) -> Option<(u32, u64, usize)> {
+    let mut best: Option<(u32, u64, usize)> = None;
+    let mut starts = Vec::with_capacity(sample.blocks.len());
+    for burst in candidates {
+        let layout = Layout { burst, ..base };
+        starts.clear();
+        starts.extend(
+            sample
+                .blocks
+                .iter()
+                .filter_map(|&(offset, seq)| offset.checked_sub(layout.slot_of(seq) * block_size)),
+        );
+        starts.sort_unstable();
+        let (start, count) = match mode(&starts) {
+            Some(m) => m,
+            None => (*sample.metas.iter().min()?, 0),
+        };
+        let metas = sample
+            .metas
+            .iter()
+            .filter(|&&o| {
+                o.checked_sub(start).is_some_and(|d| {
+                    d % block_size == 0 && layout.meta_slots().any(|k| k == d / block_size)
+                })
+            })
+            .count();
+        if best.is_none_or(|b| count + metas > b.2) {
+            best = Some((burst, start, count + metas));
+        }
+    }
+    best
+}
+
+/// The most frequent value of a sorted slice and its count (the smallest on ties).
+fn mode(sorted: &[u64]) -> Option<(u64, usize)> {
+    let mut best: Option<(u64, usize)> = None;
+    let mut i = 0;
+    while i < sorted.len() {
+        let j = i + sorted[i..].iter().take_while(|&&v| v == sorted[i]).count();
+        if best.is_none_or(|b| j - i > b.1) {
+            best = Some((sorted[i], j - i));
+        }
+        i = j;
+    }
+    best
+}
+
+/// M and P from block set 0 when no metadata survives: M is the smallest count of data
+/// shards whose first parity row reproduces the block after them, P the number of blocks
+/// after the data that keep verifying as further parity rows.
+pub fn infer_shards(sample: &Sample) -> Option<(usize, usize)> {
+    let shard = |seq: u32| -> Option<&[u8]> {
+        sample
+            .payloads
+            .get(&seq)
+            .map(|p| &p[..CHECK_BYTES.min(p.len())])
+    };
+    let window = |m: usize| -> Option<Vec<&[u8]>> { (1..=m as u32 + 1).map(shard).collect() };
+    let verifies = |m: usize, s: &[&[u8]]| Codec::new(m, s.len() - m).is_ok_and(|c| c.verify(s));
+    // Identical shards (a file of zeros, say) verify under any M and prove nothing; with
+    // M = 1 the parity is a copy, so that case is only taken when nothing else fits.
+    let data_shards = (2..=255usize)
+        .find(|&m| window(m).is_some_and(|s| s.iter().any(|x| *x != s[0]) && verifies(m, &s)))
+        .or_else(|| window(1).is_some_and(|s| verifies(1, &s)).then_some(1))?;
+    let mut parity = 1;
+    while data_shards + parity < 256 {
+        let next = parity + 1;
+        let shards: Option<Vec<&[u8]>> = (1..=(data_shards + next) as u32).map(shard).collect();
+        if !shards.is_some_and(|s| verifies(data_shards, &s)) {
+            break;
+        }
+        parity = next;
+    }
+    Some((data_shards, parity))
+}
+
+/// Every burst level a reader tries on its own.
+pub fn all_bursts() -> impl Iterator<Item = u32> {
+    0..=MAX_INFERRED_BURST
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Version;
+
+    #[test]
+    fn burst_and_start_come_back_from_positions_alone() {
+        let truth = Layout::rs(Version::V17, 10, 2, 12).unwrap();
+        let start = 7 * 512 + 3;
+        let sample = Sample {
+            blocks: (1..=300u32)
+                .filter(|n| n % 7 != 0) // some blocks lost
+                .map(|n| (start + truth.slot_of(n) * 512, n))
+                .collect(),
+            metas: vec![start + 13 * 512],
+            payloads: HashMap::new(),
+        };
+        let base = Layout { burst: 0, ..truth };
+        let (b, s, n) = infer_burst_and_start(base, &sample, 512, all_bursts()).unwrap();
+        assert_eq!((b, s), (12, start));
+        assert_eq!(n, sample.blocks.len() + 1);
+        // An empty file's container has metadata copies only: their spacing tells B.
+        let only_metas = Sample {
+            metas: vec![start, start + 13 * 512, start + 26 * 512],
+            ..Sample::default()
+        };
+        let (b, s, _) = infer_burst_and_start(base, &only_metas, 512, all_bursts()).unwrap();
+        assert_eq!((b, s), (12, start));
+    }
+
+    #[test]
+    fn shard_counts_come_back_from_the_parity() {
+        for (m, p) in [(10usize, 2usize), (3, 2), (1, 1), (4, 3)] {
+            let codec = Codec::new(m, p).unwrap();
+            let data: Vec<Vec<u8>> = (0..m).map(|i| vec![(i * 37 + 11) as u8; 100]).collect();
+            let mut par = vec![vec![0u8; 100]; p];
+            let refs: Vec<&[u8]> = data.iter().map(|d| &d[..]).collect();
+            let mut outs: Vec<&mut [u8]> = par.iter_mut().map(|x| &mut x[..]).collect();
+            codec.encode(&refs, &mut outs);
+            let mut sample = Sample::default();
+            for (i, d) in data.iter().chain(par.iter()).enumerate() {
+                sample.payloads.insert(i as u32 + 1, d.clone());
+            }
+            // The next set's first block: data, not parity.
+            sample.payloads.insert((m + p) as u32 + 1, vec![0x5A; 100]);
+            assert_eq!(infer_shards(&sample), Some((m, p)));
+        }
+    }
+}
