@@ -93,10 +93,7 @@ fn main() {
     });
     assert_eq!(status, DecodeStatus::Verified);
     let (chk, ok) = best(|| {
-        let opts = CheckOpts {
-            container: sbx.clone(),
-            password: None,
-        };
+        let opts = CheckOpts::new(sbx.clone());
         check::run(&opts, &cancel, &quiet).expect("check").ok
     });
     assert!(ok);

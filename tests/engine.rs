@@ -70,10 +70,7 @@ fn a_damaged_metadata_block_still_gives_the_data_back_unverified() {
     let path = dir.path().join("m.sbx");
     std::fs::write(&path, &c).unwrap();
     let chk = check::run(
-        &check::CheckOpts {
-            container: path.clone(),
-            password: None,
-        },
+        &check::CheckOpts::new(path.clone()),
         &CancelFlag::new(),
         &|_| {},
     )

@@ -60,15 +60,7 @@ fn every_blkar_rs_vector_decodes_to_the_expected_hash_and_checks_clean() {
         );
         assert_eq!(i.offset, 0);
 
-        let c = check::run(
-            &CheckOpts {
-                container: path.clone(),
-                password: None,
-            },
-            &CancelFlag::new(),
-            &|_| {},
-        )
-        .unwrap();
+        let c = check::run(&CheckOpts::new(path.clone()), &CancelFlag::new(), &|_| {}).unwrap();
         assert!(c.ok, "{}: {:?}", v.container, c.assembly);
         assert_eq!(
             c.assembly.metadata_blocks,

@@ -6,10 +6,11 @@ mod progress;
 
 use clap::{Args, Parser, Subcommand};
 use seqbox::engine::encode::{EncodeOpts, Target};
-use seqbox::engine::{CancelFlag, Error, check, decode, encode, info};
+use seqbox::engine::{CancelFlag, Error, calc, check, decode, encode, info, repair};
 use seqbox::format::block::parse_uid;
 use seqbox::format::{HashKind, Version};
 use serde::Serialize;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Everything succeeded and verified.
@@ -43,10 +44,15 @@ enum Command {
     Info(InfoArgs),
     /// Check every block's CRC and the stored hash, without writing anything.
     Check(CheckArgs),
+    /// Rebuild damaged blocks of a Reed–Solomon container (versions 17–19).
+    Repair(RepairArgs),
+    /// Show the container size and the damage a configuration survives, in plain words.
+    Calc(CalcArgs),
 }
 
+/// How a file is protected: version and Reed–Solomon settings.
 #[derive(Args)]
-struct EncodeArgs {
+struct Protection {
     /// SBX version: 17, 18, 19 (512, 128, 4096-byte blocks with Reed–Solomon parity) or
     /// 1, 2, 3 (the original SeqBox's, without parity).
     #[arg(long = "sbx-version", default_value_t = 17, value_parser = parse_version)]
@@ -61,6 +67,60 @@ struct EncodeArgs {
     /// set at most one shard (0 = no interleaving, max 1000).
     #[arg(long, default_value_t = 12)]
     burst: u32,
+}
+
+impl Protection {
+    fn version(&self) -> Version {
+        Version::from_byte(self.sbx_version).expect("validated by clap")
+    }
+
+    fn rs(&self) -> encode::RsParams {
+        encode::RsParams {
+            data: self.rs_data,
+            parity: self.rs_parity,
+            burst: self.burst,
+        }
+    }
+}
+
+#[derive(Args)]
+struct RepairArgs {
+    /// Where the repaired copy goes (default: NAME.repaired.EXT beside the container).
+    #[arg(short, long, conflicts_with = "in_place")]
+    output: Option<PathBuf>,
+    /// Rewrite only the damaged blocks of the container itself.
+    #[arg(long)]
+    in_place: bool,
+    /// Do not ask before repairing in place.
+    #[arg(long)]
+    yes: bool,
+    /// Burst level, when the container does not store it and inference is wrong.
+    #[arg(long)]
+    burst: Option<u32>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    overwrite: bool,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    container: PathBuf,
+}
+
+#[derive(Args)]
+struct CalcArgs {
+    /// File size: bytes, or with a unit (64K, 1.5M, 2G; KB/MB/GB are powers of 1000).
+    size: String,
+    #[command(flatten)]
+    protection: Protection,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EncodeArgs {
+    #[command(flatten)]
+    protection: Protection,
     /// Hide the blocks with a password (SeqBox's XOR transform; not encryption).
     #[arg(long)]
     password: Option<String>,
@@ -96,6 +156,9 @@ struct DecodeArgs {
     /// Password the containers were made with.
     #[arg(long)]
     password: Option<String>,
+    /// Burst level of RS containers, when they do not store it and inference is wrong.
+    #[arg(long)]
+    burst: Option<u32>,
     /// Replace existing output files.
     #[arg(long)]
     overwrite: bool,
@@ -112,6 +175,9 @@ struct InfoArgs {
     /// Password the containers were made with.
     #[arg(long)]
     password: Option<String>,
+    /// Burst level of RS containers, when they do not store it and inference is wrong.
+    #[arg(long)]
+    burst: Option<u32>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     json: bool,
@@ -124,6 +190,9 @@ struct CheckArgs {
     /// Password the containers were made with.
     #[arg(long)]
     password: Option<String>,
+    /// Burst level of RS containers, when they do not store it and inference is wrong.
+    #[arg(long)]
+    burst: Option<u32>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     json: bool,
@@ -166,6 +235,8 @@ pub fn main() -> i32 {
         Command::Decode(a) => run_decode(a),
         Command::Info(a) => run_info(a),
         Command::Check(a) => run_check(a),
+        Command::Repair(a) => run_repair(a),
+        Command::Calc(a) => run_calc(a),
     }
 }
 
@@ -275,7 +346,8 @@ fn run_encode(a: EncodeArgs) -> i32 {
         },
         Err(_) => None,
     };
-    let version = Version::from_byte(a.sbx_version).expect("validated by clap");
+    let version = a.protection.version();
+    let rs = a.protection.rs();
     let cancel = CancelFlag::new();
     for_each(
         "encode",
@@ -286,11 +358,7 @@ fn run_encode(a: EncodeArgs) -> i32 {
                 input: file.to_path_buf(),
                 output: output.clone(),
                 version,
-                rs: encode::RsParams {
-                    data: a.rs_data,
-                    parity: a.rs_parity,
-                    burst: a.burst,
-                },
+                rs,
                 uid,
                 hash: a.hash,
                 no_meta: a.no_meta,
@@ -323,6 +391,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
                 container: c.to_path_buf(),
                 output: output.clone(),
                 password: a.password.clone(),
+                burst: a.burst,
                 overwrite: a.overwrite,
             };
             let bar = progress::Bar::new(c);
@@ -340,7 +409,7 @@ fn run_info(a: InfoArgs) -> i32 {
         "info",
         &a.containers,
         a.json,
-        |c| info::run(c, a.password.as_deref()),
+        |c| info::run_with(c, a.password.as_deref(), a.burst),
         |_| true,
         print::info,
     )
@@ -356,6 +425,7 @@ fn run_check(a: CheckArgs) -> i32 {
             let opts = check::CheckOpts {
                 container: c.to_path_buf(),
                 password: a.password.clone(),
+                burst: a.burst,
             };
             let bar = progress::Bar::new(c);
             let r = check::run(&opts, &cancel, &|p| bar.update(p));
@@ -365,4 +435,67 @@ fn run_check(a: CheckArgs) -> i32 {
         |r| r.ok,
         print::check,
     )
+}
+
+fn run_repair(a: RepairArgs) -> i32 {
+    if a.in_place && !a.yes {
+        if !std::io::stdin().is_terminal() {
+            return usage("--in-place rewrites the container: confirm with --yes");
+        }
+        eprint!(
+            "Rewrite the damaged blocks of {} in place? [y/N] ",
+            a.container.display()
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("seqbox repair: nothing changed");
+            return EXIT_FAILED;
+        }
+    }
+    let cancel = CancelFlag::new();
+    for_each(
+        "repair",
+        std::slice::from_ref(&a.container),
+        a.json,
+        |c| {
+            let opts = repair::RepairOpts {
+                container: c.to_path_buf(),
+                output: a.output.clone(),
+                in_place: a.in_place,
+                burst: a.burst,
+                overwrite: a.overwrite,
+            };
+            let bar = progress::Bar::new(c);
+            let r = repair::run(&opts, &cancel, &|p| bar.update(p));
+            bar.finish();
+            r
+        },
+        repair::RepairReport::success,
+        print::repair,
+    )
+}
+
+fn run_calc(a: CalcArgs) -> i32 {
+    let size = match calc::parse_size(&a.size) {
+        Ok(s) => s,
+        Err(m) => return usage(&m),
+    };
+    let opts = EncodeOpts {
+        version: a.protection.version(),
+        rs: a.protection.rs(),
+        ..EncodeOpts::new("")
+    };
+    match calc::run(size, &opts) {
+        Ok(r) => {
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r).expect("serialises"));
+            } else {
+                print::calc(&r);
+            }
+            EXIT_OK
+        }
+        Err(m) => usage(&m),
+    }
 }

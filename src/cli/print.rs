@@ -1,10 +1,12 @@
 //! Plain-text reports for people; `--json` prints the same reports as data instead.
 
-use seqbox::engine::assemble::{Assembly, HashCheck};
+use seqbox::engine::assemble::{Assembly, HashCheck, SetReport};
+use seqbox::engine::calc::{CalcReport, human};
 use seqbox::engine::check::CheckReport;
 use seqbox::engine::decode::{DecodeReport, DecodeStatus};
 use seqbox::engine::encode::EncodeReport;
 use seqbox::engine::info::InfoReport;
+use seqbox::engine::repair::RepairReport;
 
 pub fn encode(r: &EncodeReport) {
     println!(
@@ -80,6 +82,20 @@ pub fn info(r: &InfoReport) {
         row("starts at", format!("byte {} (0x{:x})", r.offset, r.offset));
     }
     row("block positions", r.block_positions.to_string());
+    if r.metadata.is_none() {
+        if let (Some(d), Some(p)) = (r.rs_data, r.rs_parity) {
+            row(
+                "Reed-Solomon",
+                format!(
+                    "{d} data + {p} parity per block set, burst level {}",
+                    r.burst
+                ),
+            );
+        }
+        for n in &r.geometry_notes {
+            row("note", n.clone());
+        }
+    }
     if r.password {
         row("password", "yes".into());
     }
@@ -107,8 +123,17 @@ pub fn info(r: &InfoReport) {
         (_, _, Some(raw)) => row("hash", format!("unknown kind: {raw}")),
         _ => row("hash", "-".into()),
     }
-    if let (Some(d), Some(p)) = (m.rs_data, m.rs_parity) {
-        row("Reed-Solomon", format!("{d} data + {p} parity"));
+    if let (Some(d), Some(p)) = (r.rs_data, r.rs_parity) {
+        row(
+            "Reed-Solomon",
+            format!(
+                "{d} data + {p} parity per block set, burst level {}",
+                r.burst
+            ),
+        );
+    }
+    for n in &r.geometry_notes {
+        row("note", n.clone());
     }
     if !m.unknown_fields.is_empty() {
         row("unknown fields", m.unknown_fields.join(", "));
@@ -131,6 +156,12 @@ fn hash_words(h: &HashCheck) -> String {
 
 /// Exact details of anything wrong: damaged blocks, missing ranges, strays.
 fn details(a: &Assembly) {
+    for s in &a.repaired {
+        println!("  repaired: {}", set_words(s));
+    }
+    for s in &a.failed {
+        println!("  beyond repair: {}", set_words(s));
+    }
     for d in &a.damaged {
         println!(
             "  damaged block: seq {} at offset {} (0x{:x}){}",
@@ -174,4 +205,67 @@ fn details(a: &Assembly) {
             a.out_of_range_blocks
         );
     }
+}
+
+/// "block set [7..=12]: seq 7 at byte 4608 (0x1200), ..."
+fn set_words(s: &SetReport) -> String {
+    let blocks: Vec<String> = s
+        .blocks
+        .iter()
+        .map(|b| format!("seq {} at byte {} (0x{:x})", b.seq, b.offset, b.offset))
+        .collect();
+    format!(
+        "block set [{}..={}]: {}",
+        s.first_seq,
+        s.last_seq,
+        blocks.join(", ")
+    )
+}
+
+pub fn repair(r: &RepairReport) {
+    println!(
+        "{} -> {}{}",
+        r.info.container.display(),
+        r.output.display(),
+        if r.in_place { " (in place)" } else { "" }
+    );
+    for s in &r.repaired {
+        println!("  repaired      {}", set_words(s));
+    }
+    for s in &r.failed {
+        println!("  repair FAILED {}", set_words(s));
+    }
+    for o in &r.metadata_repaired {
+        println!("  metadata copy rewritten at byte {o} (0x{o:x})");
+    }
+    println!(
+        "  {} block(s) repaired, {} block(s) could not be repaired{}",
+        r.blocks_repaired,
+        r.blocks_failed,
+        if r.success() {
+            ""
+        } else {
+            ": data is lost in the sets listed"
+        }
+    );
+}
+
+pub fn calc(r: &CalcReport) {
+    let rs = match (r.rs_data, r.rs_parity, r.burst) {
+        (Some(m), Some(p), Some(b)) => format!(", {m} data + {p} parity, burst {b}"),
+        _ => String::new(),
+    };
+    println!(
+        "{} file, version {}{rs}: container {} ({} bytes, {:.1} % overhead)",
+        human(r.file_size),
+        r.version,
+        human(r.container_size),
+        r.container_size,
+        r.overhead_percent
+    );
+    println!(
+        "  blocks: {} data, {} padding, {} parity, {} metadata",
+        r.data_blocks, r.padding_blocks, r.parity_blocks, r.metadata_blocks
+    );
+    println!("  {}", r.tolerance);
 }

@@ -12,6 +12,18 @@ use std::path::PathBuf;
 pub struct CheckOpts {
     pub container: PathBuf,
     pub password: Option<String>,
+    /// Burst level of an RS container, when the user knows better than the inference.
+    pub burst: Option<u32>,
+}
+
+impl CheckOpts {
+    pub fn new(container: impl Into<PathBuf>) -> CheckOpts {
+        CheckOpts {
+            container: container.into(),
+            password: None,
+            burst: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -28,7 +40,11 @@ pub fn run(
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<CheckReport, Error> {
-    let mut c = Container::open(&opts.container, opts.password.as_deref().map(str::as_bytes))?;
+    let mut c = Container::open(
+        &opts.container,
+        opts.password.as_deref().map(str::as_bytes),
+        opts.burst,
+    )?;
     let info = describe(&c);
     let assembly = assemble(&mut c, None, Stage::Checking, cancel, progress)?;
     let hash_ok = matches!(

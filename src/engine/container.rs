@@ -47,13 +47,20 @@ pub struct Container {
     /// Length of a block 0 written longer than a block by the original's bug, if that is
     /// where the metadata came from.
     pub overlong_metadata: Option<usize>,
+    /// Burst level given by the user, if any.
+    burst_override: Option<u32>,
     /// Keystream of the password (as long as the largest block), if one was given.
     keystream: Option<Vec<u8>>,
 }
 
 impl Container {
-    /// Open `path` read-only and locate the container in it.
-    pub fn open(path: &Path, password: Option<&[u8]>) -> Result<Container, Error> {
+    /// Open `path` read-only and locate the container in it. `burst` overrides the burst
+    /// level of an RS container (otherwise read from our metadata field, or inferred).
+    pub fn open(
+        path: &Path,
+        password: Option<&[u8]>,
+        burst: Option<u32>,
+    ) -> Result<Container, Error> {
         let mut file = File::open(path).map_err(Error::read(path))?;
         // Seeking to the end also gives the size of block devices, where metadata says 0.
         let file_len = file.seek(SeekFrom::End(0)).map_err(Error::read(path))?;
@@ -77,6 +84,7 @@ impl Container {
             metadata: None,
             metadata_offset: None,
             overlong_metadata: None,
+            burst_override: burst,
             keystream,
         };
         c.locate()?;
@@ -251,13 +259,13 @@ impl Container {
             }
         };
         let base = Layout::rs(self.version, m, p, 0).map_err(Error::Invalid)?;
-        let candidates: Box<dyn Iterator<Item = u32>> = match meta.burst {
+        let candidates: Box<dyn Iterator<Item = u32>> = match self.burst_override.or(meta.burst) {
             Some(b) => Box::new(std::iter::once(b)),
             None => Box::new(geometry::all_bursts()),
         };
         match geometry::infer_burst_and_start(base, &sample, bs, candidates) {
             Some((burst, start, _)) => {
-                if meta.burst.is_none() {
+                if meta.burst.is_none() && self.burst_override.is_none() {
                     self.geometry_notes.push(format!(
                         "burst level {burst} inferred from the block positions"
                     ));
@@ -295,7 +303,10 @@ impl Container {
                     sample.metas.push(from + i as u64 * bs);
                     continue;
                 }
-                sample.blocks.push((from + i as u64 * bs, h.seq));
+                // A few hundred blocks settle the geometry; more only cost time.
+                if sample.blocks.len() < 512 {
+                    sample.blocks.push((from + i as u64 * bs, h.seq));
+                }
                 if h.seq <= KEEP_PAYLOADS_UP_TO {
                     sample
                         .payloads

@@ -20,6 +20,8 @@ pub struct DecodeOpts {
     pub container: PathBuf,
     pub output: Target,
     pub password: Option<String>,
+    /// Burst level of an RS container, when the user knows better than the inference.
+    pub burst: Option<u32>,
     pub overwrite: bool,
 }
 
@@ -29,6 +31,7 @@ impl DecodeOpts {
             container: container.into(),
             output: Target::Beside,
             password: None,
+            burst: None,
             overwrite: false,
         }
     }
@@ -74,7 +77,11 @@ pub fn run(
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<DecodeReport, Error> {
-    let mut c = Container::open(&opts.container, opts.password.as_deref().map(str::as_bytes))?;
+    let mut c = Container::open(
+        &opts.container,
+        opts.password.as_deref().map(str::as_bytes),
+        opts.burst,
+    )?;
     let info = describe(&c);
     let name = output_name(&c);
     let out_path = opts.output.resolve(&opts.container, &name);
@@ -93,7 +100,14 @@ pub fn run(
         cancel,
         progress,
     )?;
-    let mut notes = Vec::new();
+    let mut notes = c.geometry_notes.clone();
+    if assembly.repaired_sets > 0 {
+        notes.push(format!(
+            "{} block set(s) were rebuilt with Reed–Solomon while decoding ({} block(s)); the container itself was not changed: `seqbox repair` fixes it",
+            assembly.repaired_sets,
+            assembly.repaired.iter().map(|s| s.blocks.len()).sum::<usize>()
+        ));
+    }
     let status = if !assembly.complete() {
         DecodeStatus::Incomplete
     } else {

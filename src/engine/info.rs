@@ -84,7 +84,16 @@ pub struct InfoReport {
 }
 
 pub fn run(path: &Path, password: Option<&str>) -> Result<InfoReport, Error> {
-    let c = Container::open(path, password.map(str::as_bytes))?;
+    run_with(path, password, None)
+}
+
+/// [`run`] with a burst level given for an RS container.
+pub fn run_with(
+    path: &Path,
+    password: Option<&str>,
+    burst: Option<u32>,
+) -> Result<InfoReport, Error> {
+    let c = Container::open(path, password.map(str::as_bytes), burst)?;
     Ok(describe(&c))
 }
 

@@ -2,6 +2,7 @@
 //! and a progress callback, and returns a report or a typed error.
 
 pub mod assemble;
+pub mod calc;
 pub mod check;
 pub mod container;
 pub mod decode;
@@ -12,6 +13,7 @@ pub mod info;
 pub mod io;
 pub mod job;
 pub mod output;
+pub mod repair;
 pub mod seqset;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

@@ -1,0 +1,217 @@
+//! Repair an RS container: rebuild every block set that Reed–Solomon can complete and every
+//! bad metadata copy, either into a repaired copy (the default, the container untouched) or
+//! in place, rewriting only the blocks that were absent or damaged.
+
+use super::assemble::{SetReport, assemble};
+use super::container::Container;
+use super::info::{InfoReport, describe};
+use super::io::same_file;
+use super::job::{CancelFlag, Error, ProgressFn, Stage};
+use super::output::AtomicFile;
+use crate::format::block::{self, BlockState};
+use crate::format::rs::Codec;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct RepairOpts {
+    pub container: PathBuf,
+    /// Where the repaired copy goes (default `NAME.repaired.EXT` beside the container).
+    pub output: Option<PathBuf>,
+    /// Rewrite the damaged blocks of the container itself.
+    pub in_place: bool,
+    pub burst: Option<u32>,
+    pub overwrite: bool,
+}
+
+impl RepairOpts {
+    pub fn new(container: impl Into<PathBuf>) -> RepairOpts {
+        RepairOpts {
+            container: container.into(),
+            output: None,
+            in_place: false,
+            burst: None,
+            overwrite: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RepairReport {
+    pub info: InfoReport,
+    /// The file that now holds the repaired container.
+    pub output: PathBuf,
+    pub in_place: bool,
+    /// Block sets rebuilt, with the blocks written (sequence numbers and byte offsets).
+    pub repaired: Vec<SetReport>,
+    /// Block sets with more absent blocks than parity: those blocks stay lost.
+    pub failed: Vec<SetReport>,
+    pub failed_sets: u64,
+    /// Byte offsets where a metadata copy was rewritten.
+    pub metadata_repaired: Vec<u64>,
+    pub blocks_repaired: u64,
+    pub blocks_failed: u64,
+}
+
+impl RepairReport {
+    /// Everything that needed repair was repaired.
+    pub fn success(&self) -> bool {
+        self.failed_sets == 0
+    }
+}
+
+pub fn run(
+    opts: &RepairOpts,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<RepairReport, Error> {
+    let mut c = Container::open(&opts.container, None, opts.burst)?;
+    if !c.layout.is_rs() {
+        return Err(Error::Invalid(format!(
+            "{}: version {} has no parity, so there is nothing to repair from (versions 17–19 have)",
+            c.path.display(),
+            c.version
+        )));
+    }
+    let info = describe(&c);
+    let assembly = assemble(&mut c, None, Stage::Checking, cancel, progress)?;
+    let Some(meta_offset) = c.metadata_offset else {
+        return Err(Error::Invalid(format!(
+            "{}: no metadata block survives; repair needs one (decode can still recover the data)",
+            c.path.display()
+        )));
+    };
+    let meta_block = c.read_block(meta_offset)?;
+
+    // The target: a repaired copy, or the container itself.
+    let mut copy: Option<AtomicFile> = None;
+    let mut in_place: Option<File> = None;
+    let target_path = if opts.in_place {
+        let f = File::options()
+            .write(true)
+            .open(&opts.container)
+            .map_err(Error::write(&opts.container))?;
+        in_place = Some(f);
+        opts.container.clone()
+    } else {
+        let out = opts
+            .output
+            .clone()
+            .unwrap_or_else(|| default_output(&opts.container));
+        if same_file(&out, &opts.container) {
+            return Err(Error::Invalid(
+                "the repaired copy cannot replace the container; use in-place repair".into(),
+            ));
+        }
+        let mut f = AtomicFile::create(&out, opts.overwrite)?;
+        let mut src = File::open(&opts.container).map_err(Error::read(&opts.container))?;
+        std::io::copy(&mut src, f.file()).map_err(Error::write(&out))?;
+        copy = Some(f);
+        out
+    };
+    let target: &mut File = match (&mut copy, &mut in_place) {
+        (Some(f), _) => f.file(),
+        (_, Some(f)) => f,
+        _ => unreachable!("one target is set"),
+    };
+
+    let layout = c.layout;
+    let bs = layout.version.block_size();
+    let codec = Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?;
+    let mut repaired = Vec::new();
+    let mut blocks_repaired = 0;
+    let mut block = vec![0u8; bs];
+    for &set in &assembly.repairable_sets {
+        cancel.check()?;
+        let mut shards: Vec<Option<Vec<u8>>> = Vec::with_capacity(layout.shards());
+        for j in 0..layout.shards() {
+            let seq = layout.seq_of(set, j).expect("a set the assembly saw");
+            let b = c.read_block(c.slot_offset(layout.slot_of(seq)))?;
+            shards.push(match block::classify(&b) {
+                BlockState::Valid(h)
+                    if h.seq == seq && h.uid == c.uid && h.version == c.version =>
+                {
+                    Some(b[16..].to_vec())
+                }
+                _ => None,
+            });
+        }
+        let absent: Vec<usize> = (0..shards.len()).filter(|&j| shards[j].is_none()).collect();
+        if absent.is_empty() || codec.reconstruct(&mut shards).is_err() {
+            // Complete in place (its missing copy was elsewhere), or only rebuildable with
+            // blocks outside their slots: nothing to write here.
+            continue;
+        }
+        let mut report = SetReport {
+            set,
+            first_seq: layout.seq_of(set, 0).expect("seq"),
+            last_seq: layout.seq_of(set, layout.shards() - 1).expect("seq"),
+            blocks: Vec::new(),
+        };
+        for j in absent {
+            let seq = layout.seq_of(set, j).expect("seq");
+            let offset = c.slot_offset(layout.slot_of(seq));
+            block[16..].copy_from_slice(shards[j].as_deref().expect("rebuilt"));
+            block::write_header(&mut block, layout.version, &c.uid, seq);
+            write_at(target, offset, &block, &target_path)?;
+            report
+                .blocks
+                .push(super::assemble::AbsentBlock { seq, offset });
+            blocks_repaired += 1;
+        }
+        repaired.push(report);
+    }
+    let mut metadata_repaired = Vec::new();
+    for k in layout.meta_slots() {
+        let offset = c.slot_offset(k);
+        let ok = matches!(
+            block::classify(&c.read_block(offset)?),
+            BlockState::Valid(h) if h.seq == 0 && h.uid == c.uid && h.version == c.version
+        );
+        if !ok {
+            write_at(target, offset, &meta_block, &target_path)?;
+            metadata_repaired.push(offset);
+        }
+    }
+    let blocks_failed = assembly.failed.iter().map(|f| f.blocks.len() as u64).sum();
+    target.flush().map_err(Error::write(&target_path))?;
+    if let Some(f) = in_place.as_mut() {
+        f.sync_all().map_err(Error::write(&target_path))?;
+    }
+    let output = match copy {
+        Some(f) => f.commit(opts.overwrite)?,
+        None => target_path,
+    };
+    Ok(RepairReport {
+        info,
+        output,
+        in_place: opts.in_place,
+        repaired,
+        failed: assembly.failed,
+        failed_sets: assembly.failed_sets,
+        metadata_repaired,
+        blocks_repaired,
+        blocks_failed,
+    })
+}
+
+fn write_at(f: &mut File, offset: u64, bytes: &[u8], path: &Path) -> Result<(), Error> {
+    f.seek(SeekFrom::Start(offset))
+        .and_then(|_| f.write_all(bytes))
+        .map_err(Error::write(path))
+}
+
+/// `NAME.repaired.EXT` beside the container.
+fn default_output(container: &Path) -> PathBuf {
+    let stem = container
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match container.extension() {
+        Some(ext) => format!("{stem}.repaired.{}", ext.to_string_lossy()),
+        None => format!("{stem}.repaired"),
+    };
+    container.with_file_name(name)
+}
