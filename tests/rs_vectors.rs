@@ -111,7 +111,7 @@ fn our_rs_encodes_match_blkar_block_for_block() {
                     assert_eq!(ma, mt, "{} slot {k}", v.container);
                     let rsp_end = t[16..].windows(3).position(|w| w == b"RSP").unwrap() + 16 + 5;
                     assert_eq!(a[16..rsp_end], t[16..rsp_end], "{} slot {k}", v.container);
-                    assert_eq!(&a[rsp_end..rsp_end + 4], b"BUR\x04");
+                    assert_eq!(&a[rsp_end..rsp_end + 4], b"BUR\x02");
                 }
                 _ => assert!(a == t, "{}: slot {k} differs", v.container),
             }

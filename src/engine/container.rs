@@ -263,7 +263,33 @@ impl Container {
             Some(b) => Box::new(std::iter::once(b)),
             None => Box::new(geometry::all_bursts()),
         };
-        match geometry::infer_burst_and_start(base, &sample, bs, candidates) {
+        // A container file of its own ends exactly where its layout does.
+        let (file_len, fsz) = (self.file_len, meta.file_size);
+        let fits_length = |burst: u32, start: u64| {
+            fsz.is_some_and(|n| {
+                let l = Layout { burst, ..base };
+                start + l.slot_count(l.sets_for(n)) * bs == file_len
+            })
+        };
+        match geometry::infer_burst_and_start(base, &sample, bs, candidates, fits_length) {
+            Some((_, start, _))
+                if sample.blocks.is_empty()
+                    && sample.metas.len() < 2
+                    && self.burst_override.or(meta.burst).is_none() =>
+            {
+                // One metadata copy and no data (an empty file): positions cannot tell B,
+                // but a container file of its own ends at its last copy, slot P·(1+B).
+                let slots = self.file_len.saturating_sub(start) / bs;
+                let burst = match slots.checked_sub(1) {
+                    Some(n) if n > 0 && n % p as u64 == 0 => (n / p as u64 - 1) as u32,
+                    _ => 0,
+                };
+                self.geometry_notes.push(format!(
+                    "burst level {burst} inferred from the container's length"
+                ));
+                self.layout = Layout { burst, ..base };
+                self.start = start;
+            }
             Some((burst, start, _)) => {
                 if meta.burst.is_none() && self.burst_override.is_none() {
                     self.geometry_notes.push(format!(

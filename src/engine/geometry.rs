@@ -24,15 +24,17 @@ const CHECK_BYTES: usize = 64;
 
 /// The burst level and the container's start offset that put the most sampled blocks where
 /// the layout says they belong: data blocks by their sequence numbers, metadata copies at
-/// slots i·(1+B). `base` gives M and P. Ties go to the smaller level, as in blkar.
-/// Returns (burst, start, blocks that agree).
+/// slots i·(1+B). `base` gives M and P. Ties go to a candidate `preferred(burst, start)`
+/// accepts (say, one that explains the file's length), then to the smaller level, as in
+/// blkar. Returns (burst, start, blocks that agree).
 pub fn infer_burst_and_start(
     base: Layout,
     sample: &Sample,
     block_size: u64,
     candidates: impl Iterator<Item = u32>,
+    preferred: impl Fn(u32, u64) -> bool,
 ) -> Option<(u32, u64, usize)> {
-    let mut best: Option<(u32, u64, usize)> = None;
+    let mut best: Option<(u32, u64, usize, bool)> = None;
     let mut starts = Vec::with_capacity(sample.blocks.len());
     for burst in candidates {
         let layout = Layout { burst, ..base };
@@ -46,7 +48,15 @@ pub fn infer_burst_and_start(
         starts.sort_unstable();
         let (start, count) = match mode(&starts) {
             Some(m) => m,
-            None => (*sample.metas.iter().min()?, 0),
+            None => {
+                // Metadata copies only (an empty file): take the first one found as the
+                // latest copy that still leaves the start inside the file, which is right
+                // for a container file of its own.
+                let first = *sample.metas.iter().min()?;
+                let step = (1 + u64::from(burst)) * block_size;
+                let copy = (first / step).min(base.parity as u64);
+                (first - copy * step, 0)
+            }
         };
         let metas = sample
             .metas
@@ -57,11 +67,13 @@ pub fn infer_burst_and_start(
                 })
             })
             .count();
-        if best.is_none_or(|b| count + metas > b.2) {
-            best = Some((burst, start, count + metas));
+        let score = count + metas;
+        let liked = preferred(burst, start);
+        if best.is_none_or(|b| (score, liked) > (b.2, b.3)) {
+            best = Some((burst, start, score, liked));
         }
     }
-    best
+    best.map(|(b, s, n, _)| (b, s, n))
 }
 
 /// The most frequent value of a sorted slice and its count (the smallest on ties).
@@ -130,7 +142,8 @@ mod tests {
             payloads: HashMap::new(),
         };
         let base = Layout { burst: 0, ..truth };
-        let (b, s, n) = infer_burst_and_start(base, &sample, 512, all_bursts()).unwrap();
+        let (b, s, n) =
+            infer_burst_and_start(base, &sample, 512, all_bursts(), |_, _| false).unwrap();
         assert_eq!((b, s), (12, start));
         assert_eq!(n, sample.blocks.len() + 1);
         // An empty file's container has metadata copies only: their spacing tells B.
@@ -138,7 +151,8 @@ mod tests {
             metas: vec![start, start + 13 * 512, start + 26 * 512],
             ..Sample::default()
         };
-        let (b, s, _) = infer_burst_and_start(base, &only_metas, 512, all_bursts()).unwrap();
+        let (b, s, _) =
+            infer_burst_and_start(base, &only_metas, 512, all_bursts(), |_, _| false).unwrap();
         assert_eq!((b, s), (12, start));
     }
 

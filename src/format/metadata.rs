@@ -30,7 +30,7 @@ pub struct Metadata {
     /// RSP: Reed–Solomon parity shards per block set (versions 17–19).
     pub rs_parity: Option<u8>,
     /// BUR (SeqBox Studio's extension, written after RSP so blkar still reads the rest):
-    /// the burst level B of an RS container, 4 bytes.
+    /// the burst level B of an RS container, 2 bytes (B ≤ 1000).
     pub burst: Option<u32>,
     /// IDs of fields we did not recognise (kept so `info` can mention them).
     pub unknown_fields: Vec<String>,
@@ -52,7 +52,7 @@ impl Metadata {
             + self.hash.as_ref().map_or(0, |h| 4 + hash_value(h).len())
             + fixed(self.rs_data.is_some(), 1)
             + fixed(self.rs_parity.is_some(), 1)
-            + fixed(self.burst.is_some(), 4)
+            + fixed(self.burst.is_some(), 2)
     }
 
     /// Shorten FNM and SNM (at UTF-8 boundaries, keeping a short extension) until the fields
@@ -136,6 +136,7 @@ impl Metadata {
             field(b"RSP", &[v])?;
         }
         if let Some(v) = self.burst {
+            let v = u16::try_from(v).map_err(|_| format!("burst level {v} does not fit BUR"))?;
             field(b"BUR", &v.to_be_bytes())?;
         }
         if out.len() > payload {
@@ -173,8 +174,9 @@ impl Metadata {
                 }),
                 b"RSD" => set_once(&mut m.rs_data, || nonzero_byte(value)),
                 b"RSP" => set_once(&mut m.rs_parity, || nonzero_byte(value)),
-                b"BUR" => set_once(&mut m.burst, || {
-                    (value.len() == 4).then(|| u32::from_be_bytes(value.try_into().expect("4")))
+                b"BUR" => set_once(&mut m.burst, || match value {
+                    [a, b] => Some(u32::from(u16::from_be_bytes([*a, *b]))),
+                    _ => None,
                 }),
                 other => m
                     .unknown_fields
