@@ -1,14 +1,17 @@
-//! Throughput of encode, decode and check on a 256 MiB random file, against the time
-//! `openssl dgst -sha256` takes on the same file in the same run (the physical limit named in
-//! issue #2: the hash alone).
+//! Throughput of encode, decode and check (SBX v1, and v17 with 10 + 2 shards, burst 12) and
+//! of repair (v17 with 5 % of its blocks destroyed) on a 256 MiB random file, against the
+//! time `openssl dgst -sha256` takes on the same file in the same run (the limit named in
+//! issues #2 and #3: the hash alone).
 //!
 //! Run: `cargo bench --bench throughput` (optionally `-- SIZE_MIB`). Prints MB/s and ratios.
 
 use seqbox::engine::check::CheckOpts;
 use seqbox::engine::decode::{DecodeOpts, DecodeStatus};
 use seqbox::engine::encode::{EncodeOpts, Target};
-use seqbox::engine::{CancelFlag, check, decode, encode};
+use seqbox::engine::repair::RepairOpts;
+use seqbox::engine::{CancelFlag, check, decode, encode, repair};
 use seqbox::format::Version;
+use seqbox::format::rs::Layout;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -67,6 +70,7 @@ fn main() {
     }
     let sbx = dir.path().join("input.sbx");
     let out = dir.path().join("decoded.bin");
+    let _ = &sbx;
     let cancel = CancelFlag::new();
     let quiet = |_: seqbox::engine::Progress| {};
 
@@ -74,41 +78,86 @@ fn main() {
     let _ = std::fs::read(&input).unwrap();
     let limit = openssl(&input);
 
-    let (enc, _) = best(|| {
-        let _ = std::fs::remove_file(&sbx);
+    let encode_as = |version: Version, sbx: &Path| {
+        let _ = std::fs::remove_file(sbx);
         let opts = EncodeOpts {
-            output: Target::File(sbx.clone()),
-            version: Version::V1,
+            output: Target::File(sbx.to_path_buf()),
+            version,
             uid: Some([1, 2, 3, 4, 5, 6]),
             sbx_time: Some(0),
             ..EncodeOpts::new(&input)
         };
         encode::run(&opts, &cancel, &quiet).expect("encode")
-    });
-    let (dec, status) = best(|| {
+    };
+    let decode_from = |sbx: &Path| {
         let _ = std::fs::remove_file(&out);
-        let mut opts = DecodeOpts::new(&sbx);
+        let mut opts = DecodeOpts::new(sbx);
         opts.output = Target::File(out.clone());
-        decode::run(&opts, &cancel, &quiet).expect("decode").status
+        let r = decode::run(&opts, &cancel, &quiet).expect("decode");
+        assert_eq!(r.status, DecodeStatus::Verified);
+        r
+    };
+    let check_of = |sbx: &Path| {
+        let r = check::run(&CheckOpts::new(sbx), &cancel, &quiet).expect("check");
+        assert!(r.ok);
+    };
+
+    let (enc1, _) = best(|| encode_as(Version::V1, &sbx));
+    let (dec1, _) = best(|| decode_from(&sbx));
+    let (chk1, _) = best(|| check_of(&sbx));
+    let ecsbx = dir.path().join("input.ecsbx");
+    let (enc17, _) = best(|| encode_as(Version::V17, &ecsbx));
+    let (dec17, _) = best(|| decode_from(&ecsbx));
+
+    // Destroy 5 % of the blocks: one block in three of every five block sets (3/5 · 1/12),
+    // a different shard each time, so everything stays repairable.
+    let damaged = dir.path().join("damaged.ecsbx");
+    let mut bytes = std::fs::read(&ecsbx).unwrap();
+    let layout = Layout::rs(Version::V17, 10, 2, 12).unwrap();
+    let mut destroyed = 0;
+    for set in 0..layout.sets_for(size as u64) {
+        if set % 5 < 3 {
+            let seq = layout.seq_of(set, (set % 12) as usize).unwrap();
+            let k = layout.slot_of(seq) as usize;
+            bytes[k * 512..(k + 1) * 512].fill(0);
+            destroyed += 1;
+        }
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    let container_bytes = bytes.len();
+    drop(bytes);
+    let repaired = dir.path().join("repaired.ecsbx");
+    let (rep, report) = best(|| {
+        let _ = std::fs::remove_file(&repaired);
+        let opts = RepairOpts {
+            output: Some(repaired.clone()),
+            ..RepairOpts::new(&damaged)
+        };
+        repair::run(&opts, &cancel, &quiet).expect("repair")
     });
-    assert_eq!(status, DecodeStatus::Verified);
-    let (chk, ok) = best(|| {
-        let opts = CheckOpts::new(sbx.clone());
-        check::run(&opts, &cancel, &quiet).expect("check").ok
-    });
-    assert!(ok);
+    assert!(report.success());
+    assert!(std::fs::read(&repaired).unwrap() == std::fs::read(&ecsbx).unwrap());
+    let (dec17d, _) = best(|| decode_from(&damaged));
 
     let mbs = |d: Duration| size as f64 / 1e6 / d.as_secs_f64();
-    println!("input: {mib} MiB random, SBX v1, best of {RUNS} runs, warm page cache");
+    println!("input: {mib} MiB random, best of {RUNS} runs, warm page cache");
     match limit {
         Some(l) => println!(
-            "openssl dgst -sha256 : {:7.3} s  {:7.0} MB/s  (the limit)",
+            "openssl dgst -sha256          : {:7.3} s  {:7.0} MB/s  (the limit)",
             l.as_secs_f64(),
             mbs(l)
         ),
-        None => println!("openssl dgst -sha256 : not available"),
+        None => println!("openssl dgst -sha256          : not available"),
     }
-    for (name, d) in [("encode v1", enc), ("decode v1", dec), ("check v1", chk)] {
+    for (name, d) in [
+        ("encode v1", enc1),
+        ("decode v1 (hash verified)", dec1),
+        ("check v1", chk1),
+        ("encode v17 10+2 B12", enc17),
+        ("decode v17 10+2 B12", dec17),
+        ("decode v17, 5 % destroyed", dec17d),
+        ("repair v17, 5 % destroyed", rep),
+    ] {
         let ratio = limit
             .map(|l| {
                 format!(
@@ -118,9 +167,16 @@ fn main() {
             })
             .unwrap_or_default();
         println!(
-            "{name:<21}: {:7.3} s  {:7.0} MB/s{ratio}",
+            "{name:<30}: {:7.3} s  {:7.0} MB/s{ratio}",
             d.as_secs_f64(),
             mbs(d)
         );
     }
+    println!(
+        "repair: {destroyed} of {} blocks destroyed, {} rebuilt in {} block sets; {:.0} MB/s of container",
+        container_bytes / 512,
+        report.blocks_repaired,
+        report.repaired.len(),
+        container_bytes as f64 / 1e6 / rep.as_secs_f64()
+    );
 }

@@ -207,7 +207,8 @@ pub fn run(
 
     // Read whole groups of block sets (a super block set when interleaving) per batch, so
     // every block of a batch lands in one contiguous range of slots.
-    let (_, group_sets) = layout.group(0, (BATCH / bs) as u64);
+    let target = (BATCH / bs) as u64;
+    let (_, group_sets) = layout.group(0, target);
     let sets_per_group = (group_sets.end - group_sets.start) as usize;
     let group_input = sets_per_group * m * payload;
     let groups_per_batch = (BATCH / group_input).max(1);
@@ -228,11 +229,14 @@ pub fn run(
         buf.truncate(n);
         let last = n < batch_input;
         let sets = n.div_ceil(payload).div_ceil(m);
-        let slot_start = layout.group(group, 0).0.start;
+        let slot_start = layout.group(group, target).0.start;
         let slot_end = if last {
             layout.slot_count(sets_done + sets as u64)
         } else {
-            layout.group(group + groups_per_batch as u64 - 1, 0).0.end
+            layout
+                .group(group + groups_per_batch as u64 - 1, target)
+                .0
+                .end
         };
         let slots = (slot_end - slot_start) as usize;
         framed.resize(slots * bs, 0);
