@@ -48,20 +48,20 @@ fn the_partly_unrepairable_vector_is_repaired_exactly_as_far_as_the_maths_allows
     assert!(!r.success());
     assert_eq!(r.failed_sets, 1);
     assert_eq!((r.failed[0].first_seq, r.failed[0].last_seq), (7, 12));
-    let lost: Vec<(u32, u64)> = r.failed[0]
+    let lost: Vec<(u32, Option<u64>)> = r.failed[0]
         .blocks
         .iter()
         .map(|b| (b.seq, b.offset))
         .collect();
-    assert_eq!(lost, [(7, 4608), (8, 5120), (9, 5632)]);
+    assert_eq!(lost, [(7, Some(4608)), (8, Some(5120)), (9, Some(5632))]);
     assert_eq!(r.repaired.len(), 1);
     assert_eq!((r.repaired[0].first_seq, r.repaired[0].last_seq), (19, 24));
-    let fixed: Vec<(u32, u64)> = r.repaired[0]
+    let fixed: Vec<(u32, Option<u64>)> = r.repaired[0]
         .blocks
         .iter()
         .map(|b| (b.seq, b.offset))
         .collect();
-    assert_eq!(fixed, [(20, 11264)]);
+    assert_eq!(fixed, [(20, Some(11264))]);
     assert_eq!((r.blocks_repaired, r.blocks_failed), (1, 3));
 
     // The CLI reports the same, as JSON, and exits 2 because a set stays unrepaired.

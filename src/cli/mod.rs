@@ -5,8 +5,9 @@ mod print;
 mod progress;
 
 use clap::{Args, Parser, Subcommand};
+use seqbox::engine::catalog::Catalog;
 use seqbox::engine::encode::{EncodeOpts, Target};
-use seqbox::engine::{CancelFlag, Error, calc, check, decode, encode, info, repair};
+use seqbox::engine::{CancelFlag, Error, calc, check, decode, encode, info, recover, repair, scan};
 use seqbox::format::block::parse_uid;
 use seqbox::format::{HashKind, Version};
 use serde::Serialize;
@@ -48,6 +49,73 @@ enum Command {
     Repair(RepairArgs),
     /// Show the container size and the damage a configuration survives, in plain words.
     Calc(CalcArgs),
+    /// Scan disk images or devices (read-only) for SBX blocks into a catalogue.
+    Scan(ScanArgs),
+    /// Rebuild the containers a scan found into a folder.
+    Recover(RecoverArgs),
+    /// List the containers in a catalogue: name, size, UID, version, blocks found / expected.
+    Catalog(CatalogArgs),
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The catalogue file (SQLite) to write; a scan into an existing one resumes or adds.
+    #[arg(long)]
+    catalog: PathBuf,
+    /// Password of SeqBox v1–3 containers to look for.
+    #[arg(long)]
+    password: Option<String>,
+    /// Scan from this byte offset of every source.
+    #[arg(long)]
+    from: Option<u64>,
+    /// Scan up to this byte offset.
+    #[arg(long)]
+    to: Option<u64>,
+    /// Record only the blocks of these containers (UIDs, up to 12 hex digits).
+    #[arg(long = "uid")]
+    uids: Vec<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Disk images or block devices, opened read-only.
+    #[arg(required = true)]
+    sources: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct RecoverArgs {
+    #[arg(long)]
+    catalog: PathBuf,
+    /// Folder the recovered files go into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// Every container in the catalogue (the default).
+    #[arg(long, conflicts_with_all = ["uid", "name"])]
+    all: bool,
+    /// Only these containers (UIDs).
+    #[arg(long, num_args = 1..)]
+    uid: Vec<String>,
+    /// Only containers whose stored file name matches one of these patterns (* and ?).
+    #[arg(long, num_args = 1..)]
+    name: Vec<String>,
+    /// Also write files that cannot be completed, with the missing parts zero-filled.
+    #[arg(long)]
+    partial: bool,
+    /// Password the containers were scanned with.
+    #[arg(long)]
+    password: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CatalogArgs {
+    /// The catalogue file.
+    catalog: PathBuf,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// How a file is protected: version and Reed–Solomon settings.
@@ -237,6 +305,9 @@ pub fn main() -> i32 {
         Command::Check(a) => run_check(a),
         Command::Repair(a) => run_repair(a),
         Command::Calc(a) => run_calc(a),
+        Command::Scan(a) => run_scan(a),
+        Command::Recover(a) => run_recover(a),
+        Command::Catalog(a) => run_catalog(a),
     }
 }
 
@@ -498,4 +569,108 @@ fn run_calc(a: CalcArgs) -> i32 {
         }
         Err(m) => usage(&m),
     }
+}
+
+/// Print one report as text or as a JSON document; exit code from `ok`.
+fn single<R: Serialize>(
+    command: &'static str,
+    result: Result<R, Error>,
+    json: bool,
+    ok: impl Fn(&R) -> bool,
+    text: impl Fn(&R),
+) -> i32 {
+    match result {
+        Ok(r) => {
+            let good = ok(&r);
+            if json {
+                let doc = serde_json::json!({ "command": command, "ok": good, "report": r });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&doc).expect("serialises")
+                );
+            } else {
+                text(&r);
+            }
+            if good { EXIT_OK } else { EXIT_FAILED }
+        }
+        Err(e) => {
+            if json {
+                let doc =
+                    serde_json::json!({ "command": command, "ok": false, "error": e.to_string() });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&doc).expect("serialises")
+                );
+            } else {
+                eprintln!("seqbox {command}: {e}");
+            }
+            EXIT_FAILED
+        }
+    }
+}
+
+fn run_scan(a: ScanArgs) -> i32 {
+    let uids = match a
+        .uids
+        .iter()
+        .map(|u| parse_uid(u))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(u) => u,
+        Err(m) => return usage(&m),
+    };
+    let opts = scan::ScanOpts {
+        sources: a.sources.clone(),
+        catalog: a.catalog.clone(),
+        password: a.password.clone(),
+        from: a.from,
+        to: a.to,
+        uids,
+    };
+    let cancel = CancelFlag::new();
+    let bar = progress::Bar::new(&a.catalog);
+    let r = scan::run(&opts, &cancel, &|p| bar.update(p));
+    bar.finish();
+    single("scan", r, a.json, |_| true, print::scan)
+}
+
+fn run_recover(a: RecoverArgs) -> i32 {
+    let select = if !a.uid.is_empty() {
+        match a
+            .uid
+            .iter()
+            .map(|u| parse_uid(u))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(u) => recover::Selection::Uids(u),
+            Err(m) => return usage(&m),
+        }
+    } else if !a.name.is_empty() {
+        recover::Selection::Names(a.name.clone())
+    } else {
+        recover::Selection::All
+    };
+    let opts = recover::RecoverOpts {
+        catalog: a.catalog.clone(),
+        out_dir: a.out.clone(),
+        select,
+        partial: a.partial,
+        password: a.password.clone(),
+    };
+    let cancel = CancelFlag::new();
+    let bar = progress::Bar::new(&a.out);
+    let r = recover::run(&opts, &cancel, &|p| bar.update(p));
+    bar.finish();
+    single(
+        "recover",
+        r,
+        a.json,
+        recover::RecoverReport::success,
+        print::recover,
+    )
+}
+
+fn run_catalog(a: CatalogArgs) -> i32 {
+    let r = Catalog::open_existing(&a.catalog).and_then(|c| Ok((c.sources()?, c.containers()?)));
+    single("catalog", r.map(|(sources, containers)| serde_json::json!({ "sources": sources, "containers": containers })), a.json, |_| true, print::catalog)
 }

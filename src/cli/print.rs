@@ -6,7 +6,9 @@ use seqbox::engine::check::CheckReport;
 use seqbox::engine::decode::{DecodeReport, DecodeStatus};
 use seqbox::engine::encode::EncodeReport;
 use seqbox::engine::info::InfoReport;
+use seqbox::engine::recover::{RecoverReport, RecoverStatus};
 use seqbox::engine::repair::RepairReport;
+use seqbox::engine::scan::ScanReport;
 
 pub fn encode(r: &EncodeReport) {
     println!(
@@ -212,7 +214,10 @@ fn set_words(s: &SetReport) -> String {
     let blocks: Vec<String> = s
         .blocks
         .iter()
-        .map(|b| format!("seq {} at byte {} (0x{:x})", b.seq, b.offset, b.offset))
+        .map(|b| match b.offset {
+            Some(o) => format!("seq {} at byte {o} (0x{o:x})", b.seq),
+            None => format!("seq {}", b.seq),
+        })
         .collect();
     format!(
         "block set [{}..={}]: {}",
@@ -268,4 +273,134 @@ pub fn calc(r: &CalcReport) {
         r.data_blocks, r.padding_blocks, r.parity_blocks, r.metadata_blocks
     );
     println!("  {}", r.tolerance);
+}
+
+pub fn scan(r: &ScanReport) {
+    for s in &r.sources {
+        println!(
+            "{}: {} scanned{}, {} SBX blocks ({} metadata), {} damaged{}",
+            s.path.display(),
+            human(s.scanned_to.saturating_sub(s.started_at)),
+            if s.resumed {
+                format!(" (resumed at byte {})", s.started_at)
+            } else {
+                String::new()
+            },
+            s.blocks,
+            s.metadata_blocks,
+            s.damaged_blocks,
+            if s.unreadable_sectors > 0 {
+                format!(", {} unreadable sectors", s.unreadable_sectors)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!(
+        "catalogue {}: {} container(s) found; `seqbox catalog {}` lists them",
+        r.catalog.display(),
+        r.containers,
+        r.catalog.display()
+    );
+}
+
+pub fn recover(r: &RecoverReport) {
+    let good = r
+        .results
+        .iter()
+        .filter(|c| matches!(c.status, RecoverStatus::Complete | RecoverStatus::Repaired))
+        .count();
+    println!(
+        "{good} of {} container(s) recovered completely into {}",
+        r.results.len(),
+        r.out_dir.display()
+    );
+    for c in &r.results {
+        let name = c
+            .file_name
+            .clone()
+            .unwrap_or_else(|| format!("(no name, UID {})", c.uid));
+        let words = match c.status {
+            RecoverStatus::Complete if c.verified => "complete, hash verified".to_string(),
+            RecoverStatus::Complete => "complete (no hash to verify)".to_string(),
+            RecoverStatus::Repaired => format!(
+                "complete after repairing {} block set(s), hash verified",
+                c.assembly.repaired_sets
+            ),
+            RecoverStatus::Partial => format!("PARTIAL: {}", c.reason.clone().unwrap_or_default()),
+            RecoverStatus::Unrecoverable => {
+                format!("NOT RECOVERED: {}", c.reason.clone().unwrap_or_default())
+            }
+        };
+        println!("  {name}: {words}");
+        if let Some(o) = &c.output {
+            println!("    -> {}", o.display());
+        }
+        for m in c.missing.iter().take(20) {
+            println!(
+                "    missing bytes {}..{} (blocks {}..={})",
+                m.byte_start, m.byte_end, m.first_seq, m.last_seq
+            );
+        }
+        for k in &c.conflicts {
+            println!(
+                "    copies of block {} disagreed: {} of {} agreed with the one used",
+                k.seq, k.agreeing, k.copies
+            );
+        }
+        for n in &c.notes {
+            println!("    note: {n}");
+        }
+    }
+}
+
+pub fn catalog(v: &serde_json::Value) {
+    if let Some(sources) = v["sources"].as_array() {
+        for s in sources {
+            println!(
+                "source {}: {} bytes, scanned {}",
+                s["path"].as_str().unwrap_or("?"),
+                s["size"],
+                if s["complete"] == true {
+                    "completely".to_string()
+                } else {
+                    format!("up to byte {}", s["scanned_to"])
+                }
+            );
+        }
+    }
+    println!(
+        "{:<32} {:>12} {:<12} {:>4} {:>16}  status",
+        "name", "size", "UID", "ver", "blocks found"
+    );
+    for c in v["containers"].as_array().into_iter().flatten() {
+        let found = c["blocks_found"].as_u64().unwrap_or(0);
+        let expected = c["blocks_expected"].as_u64();
+        let status = match expected {
+            Some(e) if found >= e => "all blocks found".to_string(),
+            Some(e) => format!(
+                "{} missing{}",
+                e - found,
+                if c["rs_parity"].is_null() {
+                    ""
+                } else {
+                    " (Reed-Solomon may rebuild)"
+                }
+            ),
+            None => "no metadata found".to_string(),
+        };
+        println!(
+            "{:<32} {:>12} {:<12} {:>4} {:>16}  {status}",
+            c["file_name"].as_str().unwrap_or("(unknown)"),
+            c["file_size"]
+                .as_u64()
+                .map_or("?".into(), |s| s.to_string()),
+            c["uid"].as_str().unwrap_or("?"),
+            c["version"],
+            match expected {
+                Some(e) => format!("{found}/{e}"),
+                None => format!("{found}/?"),
+            },
+        );
+    }
 }

@@ -16,7 +16,7 @@ use crate::format::block::{self, BlockState};
 use crate::format::hash::hex;
 use crate::format::metadata::PAD;
 use crate::format::rs::{Codec, Layout, Slot};
-use crate::format::{HashKind, StoredHash};
+use crate::format::{HashKind, Metadata, StoredHash};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fs::File;
@@ -45,8 +45,9 @@ pub struct DamagedBlock {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct AbsentBlock {
     pub seq: u32,
-    /// Where it belongs in the file.
-    pub offset: u64,
+    /// Where it belongs in the file (when reading one container file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
 }
 
 /// A block set that Reed–Solomon completed (`repaired`) or could not (`failed`).
@@ -161,43 +162,15 @@ pub fn assemble(
 ) -> Result<Assembly, Error> {
     let layout = c.layout;
     let meta = c.metadata.clone().unwrap_or_default();
-    let fsz = meta.file_size;
-    let known_sets = fsz.map(|n| layout.sets_for(n));
-    let (hash_kind, stored) = match &meta.hash {
-        Some(StoredHash::Known { kind, digest }) => (Some(*kind), Some(digest.clone())),
-        _ => (None, None),
-    };
+    let known_sets = meta.file_size.map(|n| layout.sets_for(n));
     let in_file = c.slots_in_file();
     let slot_limit = known_sets.map_or(in_file, |s| layout.slot_count(s).min(in_file));
     let max_seq = known_sets
         .map_or(in_file + 1, |s| s * layout.shards() as u64)
         .min(u64::from(u32::MAX)) as u32;
-    let codec = if layout.is_rs() {
-        Some(Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?)
-    } else {
-        None
-    };
-    let mut st = State {
-        layout,
-        payload: layout.version.payload_size(),
-        fsz,
-        chunks_total: fsz.map(|n| layout.chunks_for(n)),
-        trim_padding: fsz.is_none() && layout.is_rs(),
-        held_pads: 0,
-        codec,
-        pipe: HashPipe::new(hash_kind, OUT_CHUNK),
-        out: Vec::new(),
-        out_start: 0,
-        seen: SeqSet::new(),
-        misplaced: HashMap::new(),
-        stall: None,
-        acct: Assembly {
-            expected_data_blocks: fsz.map(|n| layout.chunks_for(n)),
-            ..Default::default()
-        },
-    };
-    st.out = st.pipe.buffer();
-    st.out.clear();
+    let mut st = State::new(layout, &meta)?;
+    let (start, block_size) = (c.start, layout.version.block_size() as u64);
+    let offsets = move |seq: u32| Some(start + layout.slot_of(seq) * block_size);
     let bs = layout.version.block_size();
     let span = c.span();
     let mut throttle = Throttle::default();
@@ -245,7 +218,7 @@ pub fn assemble(
                         i => buf.get(i as usize * bs + 16..(i as usize + 1) * bs),
                     })
                     .collect();
-                if !st.set(c, set, shards, &mut sink, Mode::Pass1)? {
+                if !st.set(&offsets, set, shards, &mut sink, Mode::Pass1)? {
                     st.stall = Some(set);
                     break;
                 }
@@ -279,44 +252,37 @@ pub fn assemble(
 
     // Pass 2: from the first block set pass 1 could not complete, fetch blocks wherever
     // they are.
-    let total_sets = known_sets
-        .unwrap_or_else(|| u64::from(st.seen.max().unwrap_or(0)).div_ceil(layout.shards() as u64));
     if let Some(from) = st.stall.take() {
-        // Past the last sequence number seen there is nothing to fetch: those sets are
-        // accounted for in one step, however many a (possibly hostile) FSZ claims.
-        let seen_end = st
-            .seen
-            .max()
-            .map_or(0, |n| layout.set_of(n).0 + 1)
-            .clamp(from, total_sets.max(from));
-        for set in from..seen_end {
-            cancel.check()?;
-            let owned: Vec<Option<Vec<u8>>> = (0..layout.shards())
-                .map(|j| st.fetch(c, layout.seq_of(set, j).unwrap_or(u32::MAX)))
-                .collect::<Result<_, _>>()?;
-            let shards = owned.iter().map(Option::as_deref).collect();
-            let mode = if st.stall.is_none() {
-                Mode::Emit
-            } else {
-                Mode::Quiet
-            };
-            if !st.set(c, set, shards, &mut sink, mode)? && mode == Mode::Emit {
-                st.stall = Some(set);
+        let seen = std::mem::take(&mut st.seen);
+        let misplaced = std::mem::take(&mut st.misplaced);
+        let (uid, version) = (c.uid, c.version);
+        let mut fetch = |seq: u32| -> Result<Option<Vec<u8>>, Error> {
+            if !seen.contains(seq) {
+                return Ok(None);
             }
-        }
-        if seen_end < total_sets {
-            st.lost_tail(seen_end, total_sets);
-        }
+            let offset = match misplaced.get(&seq) {
+                Some(&o) => o,
+                None => c.slot_offset(layout.slot_of(seq)),
+            };
+            let b = c.read_block(offset)?;
+            Ok(match block::classify(&b) {
+                BlockState::Valid(h) if h.seq == seq && h.uid == uid && h.version == version => {
+                    Some(b[16..].to_vec())
+                }
+                _ => None,
+            })
+        };
+        st.sets_fetched(from, seen.max(), &mut fetch, &offsets, &mut sink, cancel)?;
     }
     st.flush(&mut sink)?;
     if layout.is_rs() {
         for k in layout.meta_slots() {
             if !meta_valid.contains(&k) {
-                st.note_absent(0, c.slot_offset(k));
+                st.note_absent(0, Some(c.slot_offset(k)));
             }
         }
     } else if layout.meta_copies == 1 && c.metadata.is_none() {
-        st.note_absent(0, c.slot_offset(0));
+        st.note_absent(0, Some(c.slot_offset(0)));
     }
     progress(Progress {
         stage,
@@ -324,33 +290,58 @@ pub fn assemble(
         bytes_total: span,
         items: st.acct.valid_data_blocks,
     });
+    Ok(st.finish(&meta))
+}
 
-    let complete = st.acct.missing_blocks == 0 && st.stall.is_none();
-    let digest = st.pipe.finish();
-    let mut acct = st.acct;
-    acct.reordered = acct.misplaced_blocks > 0;
-    acct.data_len = if complete { st.out_start } else { 0 };
-    acct.hash = if !complete {
-        HashCheck::NotChecked
-    } else {
-        match (&meta.hash, hash_kind, stored, digest) {
-            (None, ..) => HashCheck::NotStored,
-            (Some(StoredHash::Unknown(raw)), ..) => HashCheck::UnknownKind { raw: hex(raw) },
-            (_, Some(kind), Some(expected), Some(actual)) if expected == actual => {
-                HashCheck::Match {
-                    kind,
-                    digest: hex(&actual),
-                }
-            }
-            (_, Some(kind), Some(expected), Some(actual)) => HashCheck::Mismatch {
-                kind,
-                expected: hex(&expected),
-                actual: hex(&actual),
-            },
-            _ => HashCheck::NotChecked,
+/// Reassemble a container whose blocks come from anywhere (a catalogue of several sources):
+/// `fetch(seq)` gives the payload of a valid copy of block `seq`, or none. `max_seq` is the
+/// largest sequence number known to exist.
+#[allow(clippy::too_many_arguments)]
+pub fn assemble_fetched(
+    layout: Layout,
+    meta: &Metadata,
+    max_seq: Option<u32>,
+    partial: bool,
+    fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+    mut sink: Sink<'_>,
+    stage: Stage,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<Assembly, Error> {
+    let mut st = State::new(layout, meta)?;
+    st.partial = partial;
+    let total = meta
+        .file_size
+        .map(|n| layout.sets_for(n))
+        .unwrap_or_else(|| u64::from(max_seq.unwrap_or(0)).div_ceil(layout.shards() as u64));
+    let bytes_total = total * layout.data as u64 * layout.version.payload_size() as u64;
+    let mut throttle = Throttle::default();
+    let mut counted = |seq: u32| -> Result<Option<Vec<u8>>, Error> {
+        let r = fetch(seq)?;
+        if seq % 1024 == 0 {
+            throttle.report(
+                progress,
+                Progress {
+                    stage,
+                    bytes_done: (u64::from(seq) / layout.shards() as u64)
+                        * layout.data as u64
+                        * layout.version.payload_size() as u64,
+                    bytes_total,
+                    items: u64::from(seq),
+                },
+            );
         }
+        Ok(r)
     };
-    Ok(acct)
+    st.sets_fetched(0, max_seq, &mut counted, &|_| None, &mut sink, cancel)?;
+    st.flush(&mut sink)?;
+    progress(Progress {
+        stage,
+        bytes_done: bytes_total,
+        bytes_total,
+        items: st.acct.valid_data_blocks,
+    });
+    Ok(st.finish(meta))
 }
 
 fn push_capped<T>(list: &mut Vec<T>, item: T) {
@@ -390,15 +381,133 @@ struct State {
     misplaced: HashMap<u32, u64>,
     /// The first block set the data stream could not pass.
     stall: Option<u64>,
+    /// Write what data there is even when some is missing (holes stay zero).
+    partial: bool,
     acct: Assembly,
 }
 
 impl State {
+    fn new(layout: Layout, meta: &Metadata) -> Result<State, Error> {
+        let fsz = meta.file_size;
+        let hash_kind = match &meta.hash {
+            Some(StoredHash::Known { kind, .. }) => Some(*kind),
+            _ => None,
+        };
+        let codec = if layout.is_rs() {
+            Some(Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?)
+        } else {
+            None
+        };
+        let mut st = State {
+            layout,
+            payload: layout.version.payload_size(),
+            fsz,
+            chunks_total: fsz.map(|n| layout.chunks_for(n)),
+            trim_padding: fsz.is_none() && layout.is_rs(),
+            held_pads: 0,
+            codec,
+            pipe: HashPipe::new(hash_kind, OUT_CHUNK),
+            out: Vec::new(),
+            out_start: 0,
+            seen: SeqSet::new(),
+            misplaced: HashMap::new(),
+            stall: None,
+            partial: false,
+            acct: Assembly {
+                expected_data_blocks: fsz.map(|n| layout.chunks_for(n)),
+                ..Default::default()
+            },
+        };
+        st.out = st.pipe.buffer();
+        st.out.clear();
+        Ok(st)
+    }
+
+    /// Block sets from `from` on, with blocks from `fetch`: emit while the data is whole,
+    /// account for every set. Sets past the one holding `max_seq` have no block at all and
+    /// are accounted for in one step, however many a (possibly hostile) FSZ claims.
+    fn sets_fetched(
+        &mut self,
+        from: u64,
+        max_seq: Option<u32>,
+        fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+        offset_of: &dyn Fn(u32) -> Option<u64>,
+        sink: &mut Sink<'_>,
+        cancel: &CancelFlag,
+    ) -> Result<(), Error> {
+        let layout = self.layout;
+        let total = match self.chunks_total {
+            Some(_) => self.fsz.map_or(0, |n| layout.sets_for(n)),
+            None => u64::from(max_seq.unwrap_or(0)).div_ceil(layout.shards() as u64),
+        };
+        let seen_end = max_seq
+            .map_or(0, |n| layout.set_of(n).0 + 1)
+            .clamp(from, total.max(from));
+        for set in from..seen_end {
+            cancel.check()?;
+            let owned: Vec<Option<Vec<u8>>> = (0..layout.shards())
+                .map(|j| fetch(layout.seq_of(set, j).unwrap_or(u32::MAX)))
+                .collect::<Result<_, _>>()?;
+            let shards = owned.iter().map(Option::as_deref).collect();
+            let mode = if self.stall.is_none() {
+                Mode::Emit
+            } else {
+                Mode::Quiet
+            };
+            if !self.set(offset_of, set, shards, sink, mode)? && mode == Mode::Emit {
+                self.stall = Some(set);
+            }
+        }
+        if seen_end < total {
+            self.lost_tail(seen_end, total);
+        }
+        Ok(())
+    }
+
+    /// The account, with the hash verdict.
+    fn finish(self, meta: &Metadata) -> Assembly {
+        let complete = self.acct.missing_blocks == 0 && self.stall.is_none();
+        let digest = self.pipe.finish();
+        let mut acct = self.acct;
+        acct.reordered = acct.misplaced_blocks > 0;
+        acct.data_len = if complete { self.out_start } else { 0 };
+        acct.hash = if !complete {
+            HashCheck::NotChecked
+        } else {
+            match (&meta.hash, digest) {
+                (None, _) => HashCheck::NotStored,
+                (Some(StoredHash::Unknown(raw)), _) => HashCheck::UnknownKind { raw: hex(raw) },
+                (
+                    Some(StoredHash::Known {
+                        kind,
+                        digest: expected,
+                    }),
+                    Some(actual),
+                ) => {
+                    if *expected == actual {
+                        HashCheck::Match {
+                            kind: *kind,
+                            digest: hex(&actual),
+                        }
+                    } else {
+                        HashCheck::Mismatch {
+                            kind: *kind,
+                            expected: hex(expected),
+                            actual: hex(&actual),
+                        }
+                    }
+                }
+                _ => HashCheck::NotChecked,
+            }
+        };
+        acct
+    }
+
     /// Account for block set `set` and emit its data (see [`Mode`]). `shards` are the
     /// payloads found for its T shards. Returns false when the set's data cannot be had.
     fn set(
         &mut self,
-        c: &Container,
+        offset_of: &dyn Fn(u32) -> Option<u64>,
         set: u64,
         shards: Vec<Option<&[u8]>>,
         sink: &mut Sink<'_>,
@@ -421,7 +530,7 @@ impl State {
         let seq_of = |j: usize| layout.seq_of(set, j).unwrap_or(u32::MAX);
         for &j in &absent {
             let seq = seq_of(j);
-            self.note_absent(seq, c.slot_offset(layout.slot_of(seq)));
+            self.note_absent(seq, offset_of(seq));
         }
         if !absent.is_empty() && rebuildable {
             self.acct.repairable_sets.push(set);
@@ -434,15 +543,18 @@ impl State {
                 .iter()
                 .map(|&j| AbsentBlock {
                     seq: seq_of(j),
-                    offset: c.slot_offset(layout.slot_of(seq_of(j))),
+                    offset: offset_of(seq_of(j)),
                 })
                 .collect(),
         };
         if data_ok {
             self.acct.valid_data_blocks += real as u64;
-            if !quiet {
-                for (j, shard) in shards.iter().take(real).enumerate() {
-                    self.emit(first_chunk + j as u64, shard.expect("present"), sink)?;
+            for (j, shard) in shards.iter().take(real).enumerate() {
+                let payload = shard.expect("present");
+                if quiet {
+                    self.write_partial(first_chunk + j as u64, payload, sink)?;
+                } else {
+                    self.emit(first_chunk + j as u64, payload, sink)?;
                 }
             }
             return Ok(true);
@@ -454,6 +566,11 @@ impl State {
             self.missing(set, (0..real).filter(|&j| shards[j].is_none()));
             self.acct.valid_data_blocks +=
                 (0..real).filter(|&j| shards[j].is_some()).count() as u64;
+            for (j, shard) in shards.iter().take(real).enumerate() {
+                if let Some(payload) = shard {
+                    self.write_partial(first_chunk + j as u64, payload, sink)?;
+                }
+            }
             return Ok(false);
         }
         let mut owned: Vec<Option<Vec<u8>>> =
@@ -464,13 +581,12 @@ impl State {
         let r = report(&absent);
         push_capped(&mut self.acct.repaired, r);
         self.acct.valid_data_blocks += real as u64;
-        if !quiet {
-            for (j, shard) in owned.iter().take(real).enumerate() {
-                self.emit(
-                    first_chunk + j as u64,
-                    shard.as_deref().expect("rebuilt"),
-                    sink,
-                )?;
+        for (j, shard) in owned.iter().take(real).enumerate() {
+            let payload = shard.as_deref().expect("rebuilt");
+            if quiet {
+                self.write_partial(first_chunk + j as u64, payload, sink)?;
+            } else {
+                self.emit(first_chunk + j as u64, payload, sink)?;
             }
         }
         Ok(true)
@@ -557,7 +673,7 @@ impl State {
         self.stall = Some(from);
     }
 
-    fn note_absent(&mut self, seq: u32, offset: u64) {
+    fn note_absent(&mut self, seq: u32, offset: Option<u64>) {
         self.acct.absent_blocks += 1;
         push_capped(&mut self.acct.absent, AbsentBlock { seq, offset });
     }
@@ -594,20 +710,28 @@ impl State {
         }
     }
 
-    /// The payload of `seq` from wherever pass 1 saw a valid copy.
-    fn fetch(&self, c: &mut Container, seq: u32) -> Result<Option<Vec<u8>>, Error> {
-        if !self.seen.contains(seq) {
-            return Ok(None);
+    /// When writing partial results, put data chunk `chunk` at its place in the output
+    /// (outside the hashed stream, which is broken by then).
+    fn write_partial(
+        &mut self,
+        chunk: u64,
+        payload: &[u8],
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        if !self.partial {
+            return Ok(());
         }
-        let offset = match self.misplaced.get(&seq) {
-            Some(&o) => o,
-            None => c.slot_offset(self.layout.slot_of(seq)),
+        self.flush(sink)?;
+        let at = chunk * self.payload as u64;
+        let keep = match self.fsz {
+            Some(n) => n.saturating_sub(at).min(self.payload as u64) as usize,
+            None => payload.len(),
         };
-        let b = c.read_block(offset)?;
-        Ok(match block::classify(&b) {
-            BlockState::Valid(h) if h.seq == seq && h.uid == c.uid => Some(b[16..].to_vec()),
-            _ => None,
-        })
+        if let Some((f, path)) = sink {
+            f.seek(SeekFrom::Start(at)).map_err(Error::write(*path))?;
+            f.write_all(&payload[..keep]).map_err(Error::write(*path))?;
+        }
+        Ok(())
     }
 
     /// Append data chunk `chunk` (its payload) to the stream, clipped to the file size.

@@ -41,6 +41,8 @@ pub enum Stage {
     Checking,
     /// Hashing blocks that arrived out of order, in sequence order.
     Verifying,
+    Scanning,
+    Recovering,
 }
 
 /// One progress sample. Small and `Copy` so it can cross threads cheaply.

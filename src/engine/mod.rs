@@ -3,17 +3,21 @@
 
 pub mod assemble;
 pub mod calc;
+pub mod catalog;
 pub mod check;
 pub mod container;
 pub mod decode;
 pub mod encode;
+pub mod fat;
 pub mod geometry;
 pub mod hashpipe;
 pub mod info;
 pub mod io;
 pub mod job;
 pub mod output;
+pub mod recover;
 pub mod repair;
+pub mod scan;
 pub mod seqset;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

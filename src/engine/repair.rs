@@ -156,9 +156,10 @@ pub fn run(
             block[16..].copy_from_slice(shards[j].as_deref().expect("rebuilt"));
             block::write_header(&mut block, layout.version, &c.uid, seq);
             write_at(target, offset, &block, &target_path)?;
-            report
-                .blocks
-                .push(super::assemble::AbsentBlock { seq, offset });
+            report.blocks.push(super::assemble::AbsentBlock {
+                seq,
+                offset: Some(offset),
+            });
             blocks_repaired += 1;
         }
         repaired.push(report);

@@ -1,0 +1,419 @@
+//! Scan raw images and block devices for SBX blocks of every version, at any byte offset,
+//! and record them — with a sector-by-sector layout of each source — in the catalogue.
+//!
+//! Sources are opened read-only and read sequentially in large pieces on a reader thread;
+//! the signature is searched with `memmem` and only candidates get a CRC (on rayon). Memory
+//! is bounded by the read size whatever the source size. A cancelled or killed scan resumes
+//! from the last committed piece. Never writes to a source.
+
+use super::catalog::{BlockRow, Catalog, Run, SECTOR, SectorClass, uid_to_int};
+use super::io::read_full;
+use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
+use crate::format::block::{self, BlockState, SIGNATURE, Uid};
+use crate::format::{Version, password};
+use memchr::memmem;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+/// Bytes scanned per piece (and per catalogue transaction).
+const PIECE: usize = 8 << 20;
+/// The largest block; a piece is read with this much more so blocks across its end are whole.
+const MAX_BLOCK: usize = 4096;
+
+#[derive(Clone, Debug, Default)]
+pub struct ScanOpts {
+    pub sources: Vec<PathBuf>,
+    pub catalog: PathBuf,
+    /// Password of SeqBox v1–3 containers to look for (their blocks are XORed).
+    pub password: Option<String>,
+    /// Scan only bytes `from..to` of every source.
+    pub from: Option<u64>,
+    pub to: Option<u64>,
+    /// Record only blocks of these containers (all when empty).
+    pub uids: Vec<Uid>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReport {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Where this run started: later than `from` when it resumed an earlier scan.
+    pub started_at: u64,
+    pub resumed: bool,
+    pub scanned_to: u64,
+    pub blocks: u64,
+    pub metadata_blocks: u64,
+    pub damaged_blocks: u64,
+    pub unreadable_sectors: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanReport {
+    pub catalog: PathBuf,
+    pub sources: Vec<SourceReport>,
+    /// Containers the catalogue now knows (from every scan into it).
+    pub containers: usize,
+}
+
+pub fn run(
+    opts: &ScanOpts,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<ScanReport, Error> {
+    if opts.sources.is_empty() {
+        return Err(Error::Invalid("no source to scan".into()));
+    }
+    let mut catalog = Catalog::open(&opts.catalog)?;
+    let keystream = opts
+        .password
+        .as_deref()
+        .map(|p| password::keystream(p.as_bytes(), MAX_BLOCK));
+    let mut sizes = Vec::new();
+    for path in &opts.sources {
+        let mut f = File::open(path).map_err(Error::read(path))?;
+        sizes.push(f.seek(SeekFrom::End(0)).map_err(Error::read(path))?);
+    }
+    let total: u64 = sizes
+        .iter()
+        .map(|&s| {
+            opts.to
+                .unwrap_or(s)
+                .min(s)
+                .saturating_sub(opts.from.unwrap_or(0))
+        })
+        .sum();
+    let mut done_before = 0u64;
+    let mut reports = Vec::new();
+    let mut found_total = 0u64;
+    for (path, &size) in opts.sources.iter().zip(&sizes) {
+        let from = opts.from.unwrap_or(0).min(size);
+        let end = opts.to.unwrap_or(size).min(size).max(from);
+        let mut file = File::open(path).map_err(Error::read(path))?;
+        let identity = identity(&mut file, size).map_err(Error::read(path))?;
+        let src = catalog.source(path, size, &identity)?;
+        let start = catalog.begin_source(src.id, from, end)?;
+        let mut report = SourceReport {
+            path: path.clone(),
+            size,
+            started_at: start,
+            resumed: start > from,
+            scanned_to: start,
+            blocks: 0,
+            metadata_blocks: 0,
+            damaged_blocks: 0,
+            unreadable_sectors: 0,
+        };
+        let mut throttle = Throttle::default();
+        scan_source(
+            file,
+            path,
+            start,
+            end,
+            keystream.as_deref(),
+            &opts.uids,
+            cancel,
+            |piece| {
+                catalog.write_batch(src.id, &piece.blocks, &piece.metas, &piece.runs, piece.end)?;
+                report.scanned_to = piece.end;
+                report.blocks += piece.blocks.len() as u64;
+                report.metadata_blocks += piece.metas.len() as u64;
+                report.damaged_blocks += piece.damaged;
+                report.unreadable_sectors += piece.unreadable;
+                found_total += piece.blocks.len() as u64;
+                throttle.report(
+                    progress,
+                    Progress {
+                        stage: Stage::Scanning,
+                        bytes_done: done_before + piece.end - from,
+                        bytes_total: total,
+                        items: found_total,
+                    },
+                );
+                Ok(())
+            },
+        )?;
+        catalog.finish_source(src.id)?;
+        done_before += end - from;
+        reports.push(report);
+    }
+    progress(Progress {
+        stage: Stage::Scanning,
+        bytes_done: total,
+        bytes_total: total,
+        items: found_total,
+    });
+    Ok(ScanReport {
+        catalog: opts.catalog.clone(),
+        sources: reports,
+        containers: catalog.containers()?.len(),
+    })
+}
+
+/// What a source is, independent of its path: size and hashes of its first and last MiB.
+fn identity(f: &mut File, size: u64) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; (1 << 20).min(size as usize)];
+    for at in [0, size.saturating_sub(buf.len() as u64)] {
+        f.seek(SeekFrom::Start(at))?;
+        let n = read_full(f, &mut buf)?;
+        h.update(&buf[..n]);
+    }
+    let d = h.finalize();
+    Ok(format!("{size}:{}", crate::format::hash::hex(&d[..16])))
+}
+
+/// The findings of one piece of a source.
+pub struct Piece {
+    pub end: u64,
+    pub blocks: Vec<BlockRow>,
+    pub metas: Vec<(u64, Uid, Version, Vec<u8>)>,
+    pub runs: Vec<Run>,
+    pub damaged: u64,
+    pub unreadable: u64,
+}
+
+/// Read `from..end` of a source piece by piece and hand each piece's findings to `sink`.
+#[allow(clippy::too_many_arguments)]
+pub fn scan_source(
+    mut file: File,
+    path: &Path,
+    from: u64,
+    end: u64,
+    keystream: Option<&[u8]>,
+    uids: &[Uid],
+    cancel: &CancelFlag,
+    mut sink: impl FnMut(Piece) -> Result<(), Error>,
+) -> Result<(), Error> {
+    // Pieces start on sector boundaries so layout runs never split a sector.
+    let from = from / SECTOR * SECTOR;
+    let (tx, rx) = sync_channel::<std::io::Result<(u64, Vec<u8>, Vec<u64>)>>(2);
+    let reader_cancel = cancel.clone();
+    let reader = std::thread::spawn(move || {
+        let mut at = from;
+        while at < end && !reader_cancel.is_cancelled() {
+            let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
+            let mut buf = vec![0u8; want];
+            let result = read_piece(&mut file, at, &mut buf).map(|(n, bad)| {
+                buf.truncate(n);
+                (at, buf, bad)
+            });
+            let failed = result.is_err();
+            if tx.send(result).is_err() || failed {
+                return;
+            }
+            at += PIECE as u64;
+        }
+    });
+    let mut carry: Vec<Hit> = Vec::new();
+    for msg in rx {
+        cancel.check()?;
+        let (at, buf, bad) = msg.map_err(Error::read(path))?;
+        let len = ((end - at) as usize).min(PIECE).min(buf.len());
+        let piece = scan_piece(&buf, at, len, keystream, uids, &bad, &mut carry);
+        sink(piece)?;
+    }
+    reader.join().expect("scan reader panicked");
+    cancel.check()
+}
+
+/// Read `buf.len()` bytes at `at` (fewer at the end). Sectors that fail to read are zeroed
+/// and listed (as byte offsets), so one bad sector does not stop a scan.
+fn read_piece(f: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<(usize, Vec<u64>)> {
+    f.seek(SeekFrom::Start(at))?;
+    match read_full(f, buf) {
+        Ok(n) => Ok((n, Vec::new())),
+        Err(_) => {
+            let mut bad = Vec::new();
+            let mut n = 0;
+            for (i, sector) in buf.chunks_mut(SECTOR as usize).enumerate() {
+                let off = at + (i as u64) * SECTOR;
+                let ok = f
+                    .seek(SeekFrom::Start(off))
+                    .and_then(|_| read_full(f, sector));
+                match ok {
+                    Ok(0) => break,
+                    Ok(k) => n = i * SECTOR as usize + k,
+                    Err(_) => {
+                        sector.fill(0);
+                        bad.push(off);
+                        n = (i + 1) * SECTOR as usize;
+                    }
+                }
+            }
+            Ok((n, bad))
+        }
+    }
+}
+
+/// A block found by the signature search.
+#[derive(Clone, Debug)]
+struct Hit {
+    offset: u64,
+    len: u64,
+    state: BlockState,
+    /// The metadata payload, for valid metadata blocks.
+    meta: Option<Vec<u8>>,
+}
+
+/// Find every block starting in `buf[..len]` (which starts at byte `at` of the source) and
+/// classify every sector of `at..at+len`. `carry` holds blocks of earlier pieces that reach
+/// into this one, and receives those of this piece that reach into the next.
+fn scan_piece(
+    buf: &[u8],
+    at: u64,
+    len: usize,
+    keystream: Option<&[u8]>,
+    uids: &[Uid],
+    bad: &[u64],
+    carry: &mut Vec<Hit>,
+) -> Piece {
+    let mut sig = *SIGNATURE;
+    if let Some(ks) = keystream {
+        password::apply(&mut sig, ks);
+    }
+    let candidates: Vec<usize> = memmem::find_iter(buf, &sig)
+        .take_while(|&p| p < len)
+        .collect();
+    let checked: Vec<Option<Hit>> = candidates
+        .par_iter()
+        .map(|&p| {
+            let mut block = [0u8; MAX_BLOCK];
+            let avail = (buf.len() - p).min(MAX_BLOCK);
+            block[..avail].copy_from_slice(&buf[p..p + avail]);
+            if let Some(ks) = keystream {
+                password::apply(&mut block[..avail], ks);
+            }
+            let state = block::classify(&block[..avail]);
+            let h = match state {
+                BlockState::NotSbx => return None,
+                BlockState::Valid(h) | BlockState::Damaged(h) => h,
+            };
+            let bs = h.version.block_size();
+            let meta = (matches!(state, BlockState::Valid(_)) && h.seq == 0)
+                .then(|| block[16..bs].to_vec());
+            Some(Hit {
+                offset: at + p as u64,
+                len: bs.min(avail) as u64,
+                state,
+                meta,
+            })
+        })
+        .collect();
+
+    let mut piece = Piece {
+        end: at + len as u64,
+        blocks: Vec::new(),
+        metas: Vec::new(),
+        runs: Vec::new(),
+        damaged: 0,
+        unreadable: bad.len() as u64,
+    };
+    // Accept hits in order; a hit inside an accepted valid block is part of its payload.
+    let mut accepted: Vec<Hit> = std::mem::take(carry);
+    let mut covered_to = accepted
+        .iter()
+        .filter(|h| matches!(h.state, BlockState::Valid(_)))
+        .map(|h| h.offset + h.len)
+        .max()
+        .unwrap_or(0);
+    for hit in checked.into_iter().flatten() {
+        if hit.offset < covered_to {
+            continue;
+        }
+        match hit.state {
+            BlockState::Valid(h) => {
+                if !uids.is_empty() && !uids.contains(&h.uid) {
+                    continue;
+                }
+                covered_to = hit.offset + hit.len;
+                piece.blocks.push(BlockRow {
+                    offset: hit.offset,
+                    version: h.version,
+                    uid: h.uid,
+                    seq: h.seq,
+                    password: keystream.is_some(),
+                });
+                if let Some(m) = &hit.meta {
+                    piece.metas.push((hit.offset, h.uid, h.version, m.clone()));
+                }
+            }
+            BlockState::Damaged(_) => piece.damaged += 1,
+            BlockState::NotSbx => continue,
+        }
+        accepted.push(hit);
+    }
+    piece.runs = layout(buf, at, len, &accepted, bad);
+    let end = at + len as u64;
+    *carry = accepted
+        .into_iter()
+        .filter(|h| h.offset + h.len > end)
+        .collect();
+    piece
+}
+
+/// The sector classes of `at..at+len` as runs.
+fn layout(buf: &[u8], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<Run> {
+    let first = at / SECTOR;
+    let sectors = (len as u64).div_ceil(SECTOR) as usize;
+    let mut class: Vec<(SectorClass, Option<u64>)> = (0..sectors)
+        .map(|i| {
+            let s = &buf[i * SECTOR as usize..((i + 1) * SECTOR as usize).min(len)];
+            (
+                if is_zero(s) {
+                    SectorClass::Empty
+                } else {
+                    SectorClass::Other
+                },
+                None,
+            )
+        })
+        .collect();
+    for h in hits {
+        let c = match h.state {
+            BlockState::Valid(hd) if hd.seq == 0 => {
+                (SectorClass::SbxMeta, Some(uid_to_int(&hd.uid) as u64))
+            }
+            BlockState::Valid(hd) => (SectorClass::SbxBlock, Some(uid_to_int(&hd.uid) as u64)),
+            _ => (SectorClass::Damaged, None),
+        };
+        let a = (h.offset / SECTOR).max(first);
+        let b = (h.offset + h.len)
+            .div_ceil(SECTOR)
+            .min(first + sectors as u64);
+        for s in a..b {
+            class[(s - first) as usize] = c;
+        }
+    }
+    for &o in bad {
+        if let Some(slot) = class.get_mut(((o - at) / SECTOR) as usize) {
+            *slot = (SectorClass::Unreadable, None);
+        }
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    for (i, (c, uid)) in class.into_iter().enumerate() {
+        match runs.last_mut() {
+            Some(r) if r.class == c && r.uid == uid => r.sectors += 1,
+            _ => runs.push(Run {
+                start_sector: first + i as u64,
+                sectors: 1,
+                class: c,
+                uid,
+            }),
+        }
+    }
+    runs
+}
+
+/// All zero bytes (written to vectorise: no early exit per byte).
+fn is_zero(s: &[u8]) -> bool {
+    let (words, rest) = s.split_at(s.len() / 8 * 8);
+    words.chunks_exact(8).fold(0u64, |a, c| {
+        a | u64::from_ne_bytes(c.try_into().expect("8 bytes"))
+    }) == 0
+        && rest.iter().all(|&b| b == 0)
+}
