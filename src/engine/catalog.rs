@@ -637,7 +637,7 @@ impl Catalog {
             )
             .map_err(self.err())?;
         let rows = st
-            .query_map(params![source_id, from as i64, to as i64], |r| {
+            .query_map(params![source_id, clamp(from), clamp(to)], |r| {
                 Ok(Run {
                     start_sector: r.get::<_, i64>(0)? as u64,
                     sectors: r.get::<_, i64>(1)? as u64,
@@ -648,6 +648,11 @@ impl Catalog {
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
+}
+
+/// SQLite integers are signed.
+fn clamp(v: u64) -> i64 {
+    v.min(i64::MAX as u64) as i64
 }
 
 fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceRow> {
