@@ -135,9 +135,9 @@ fn containers_scattered_over_two_damaged_images_come_back_as_far_as_the_maths_al
         |c: &[u8], bs: usize| -> Vec<Vec<u8>> { c.chunks(bs).map(<[u8]>::to_vec).collect() };
 
     let mut rng = Rng(99);
-    let mut image = |skip: &dyn Fn(&str, usize) -> bool,
-                     damage: &dyn Fn(&str, usize) -> bool,
-                     rng: &mut Rng|
+    let image = |skip: &dyn Fn(&str, usize) -> bool,
+                 damage: &dyn Fn(&str, usize) -> bool,
+                 rng: &mut Rng|
      -> Vec<u8> {
         let mut pieces: Vec<Piece> = Vec::new();
         for (name, c, bs) in [
