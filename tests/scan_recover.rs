@@ -397,7 +397,7 @@ fn a_cancelled_scan_resumes_where_it_stopped_and_finds_the_same() {
     });
     assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
     let done = Catalog::open_existing(&cat).unwrap().sources().unwrap()[0].scanned_to;
-    assert!(done >= 8 << 20 && done < img.len() as u64, "{done}");
+    assert!(done > 0 && done < img.len() as u64, "{done}");
 
     let resumed = scan_into(&cat, std::slice::from_ref(&p));
     assert!(resumed.sources[0].resumed);

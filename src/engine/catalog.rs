@@ -29,18 +29,19 @@ CREATE TABLE source (
     scan_end    INTEGER NOT NULL DEFAULT 0,
     complete    INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE block (
+CREATE TABLE block_run (
     source_id   INTEGER NOT NULL REFERENCES source(id),
     offset      INTEGER NOT NULL,
+    end_offset  INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
     version     INTEGER NOT NULL,
     uid         INTEGER NOT NULL,
     seq         INTEGER NOT NULL,
-    kind        INTEGER NOT NULL,
-    crc_ok      INTEGER NOT NULL,
+    seq_step    INTEGER NOT NULL,
     password    INTEGER NOT NULL,
     PRIMARY KEY (source_id, offset)
 ) WITHOUT ROWID;
-CREATE INDEX block_by_container ON block (uid, version, seq);
+CREATE INDEX block_run_by_container ON block_run (uid, version, seq);
 CREATE TABLE metadata (
     source_id   INTEGER NOT NULL REFERENCES source(id),
     offset      INTEGER NOT NULL,
@@ -112,13 +113,6 @@ impl SectorClass {
         )
     }
 }
-
-/// Kind of a block in the `block` table.
-pub const KIND_META: i64 = 0;
-pub const KIND_DATA: i64 = 1;
-pub const KIND_PARITY: i64 = 2;
-/// Data or parity, not known until the container's metadata is.
-pub const KIND_UNKNOWN: i64 = 3;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SourceRow {
@@ -306,7 +300,7 @@ impl Catalog {
             // Resume: drop anything recorded past the last committed offset.
             let tx = self.conn.transaction().map_err(db(&self.path))?;
             tx.execute(
-                "DELETE FROM block WHERE source_id = ?1 AND offset >= ?2",
+                "DELETE FROM block_run WHERE source_id = ?1 AND offset >= ?2",
                 params![id, s.scanned_to as i64],
             )
             .map_err(db(&self.path))?;
@@ -324,7 +318,7 @@ impl Catalog {
             return Ok(s.scanned_to);
         }
         let tx = self.conn.transaction().map_err(db(&self.path))?;
-        for table in ["block", "metadata", "layout_run"] {
+        for table in ["block_run", "metadata", "layout_run"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE source_id = ?1"),
                 params![id],
@@ -355,26 +349,22 @@ impl Catalog {
         {
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO block (source_id, offset, version, uid, seq, kind, crc_ok, password)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)",
+                    "INSERT OR REPLACE INTO block_run (source_id, offset, end_offset, count, version, uid, seq, seq_step, password)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(&e)?;
-            for b in blocks {
-                let kind = if b.seq == 0 {
-                    KIND_META
-                } else if b.version.uses_rs() {
-                    KIND_UNKNOWN
-                } else {
-                    KIND_DATA
-                };
+            for r in block_runs(blocks) {
+                let bs = r.first.version.block_size() as u64;
                 ins.execute(params![
                     source_id,
-                    b.offset as i64,
-                    b.version.byte(),
-                    uid_to_int(&b.uid),
-                    b.seq,
-                    kind,
-                    b.password
+                    r.first.offset as i64,
+                    (r.first.offset + r.count * bs) as i64,
+                    r.count as i64,
+                    r.first.version.byte(),
+                    uid_to_int(&r.first.uid),
+                    r.first.seq,
+                    r.step,
+                    r.first.password
                 ])
                 .map_err(&e)?;
             }
@@ -429,25 +419,17 @@ impl Catalog {
         tx.commit().map_err(&e)
     }
 
-    /// Mark a source's scan complete, and settle which RS blocks are data and which parity
-    /// (and their layout runs) from the metadata now known.
+    /// Mark a source's scan complete, and settle which of its RS blocks are data and which
+    /// parity in the layout runs, from the metadata now known.
     pub fn finish_source(&mut self, source_id: i64) -> Result<(), Error> {
+        let shards = self.shard_counts()?;
         let path = self.path.clone();
         let e = db(&path);
         let tx = self.conn.transaction().map_err(&e)?;
-        // Block kinds of RS containers whose M and P are known.
-        tx.execute(
-            "UPDATE block SET kind = CASE WHEN ((seq - 1) % (g.m + g.p)) >= g.m THEN 2 ELSE 1 END
-             FROM (SELECT uid, version, MIN(rs_data) AS m, MIN(rs_parity) AS p FROM metadata
-                   WHERE rs_data IS NOT NULL AND rs_parity IS NOT NULL GROUP BY uid, version) AS g
-             WHERE block.uid = g.uid AND block.version = g.version AND block.seq > 0 AND block.kind = 3",
-            [],
-        )
-        .map_err(&e)?;
         // Runs of plain containers are data.
         tx.execute(
             "UPDATE layout_run SET class = 3 WHERE source_id = ?1 AND class = 5 AND uid IN
-             (SELECT DISTINCT uid FROM block WHERE source_id = ?1 AND version IN (1, 2, 3))",
+             (SELECT DISTINCT uid FROM block_run WHERE source_id = ?1 AND version IN (1, 2, 3))",
             params![source_id],
         )
         .map_err(&e)?;
@@ -463,46 +445,59 @@ impl Catalog {
             .collect::<Result<_, _>>()
             .map_err(&e)?
         };
+        let sector = SECTOR as i64;
         for (start, sectors, uid) in runs {
-            let kinds: Vec<(i64, i64)> = {
+            // (offset, class) of every block of this container starting in the run.
+            let mut kinds: Vec<(i64, i64)> = Vec::new();
+            {
                 let mut st = tx
                     .prepare_cached(
-                        "SELECT offset, kind FROM block WHERE source_id = ?1 AND offset >= ?2 AND offset < ?3
-                         AND uid IS ?4 ORDER BY offset",
+                        "SELECT offset, count, version, seq, seq_step FROM block_run WHERE source_id = ?1
+                         AND offset < ?3 AND end_offset > ?2 AND uid IS ?4 ORDER BY offset",
                     )
                     .map_err(&e)?;
-                st.query_map(
-                    params![
-                        source_id,
-                        start * SECTOR as i64,
-                        (start + sectors) * SECTOR as i64,
-                        uid
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(&e)?
-                .collect::<Result<_, _>>()
-                .map_err(&e)?
-            };
+                let rows = st
+                    .query_map(
+                        params![source_id, start * sector, (start + sectors) * sector, uid],
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, u8>(2)?,
+                                r.get::<_, i64>(3)?,
+                                r.get::<_, i64>(4)?,
+                            ))
+                        },
+                    )
+                    .map_err(&e)?;
+                for row in rows {
+                    let (offset, count, version, seq, step) = row.map_err(&e)?;
+                    let bs = Version::from_byte(version).map_or(512, Version::block_size) as i64;
+                    let mp = uid.and_then(|u| shards.get(&(u, version)).copied());
+                    for i in 0..count {
+                        let seq = seq + i * step;
+                        let class = match (seq, mp) {
+                            (0, _) => SectorClass::SbxMeta,
+                            (n, Some((m, p))) if (n - 1) % (m + p) >= m => SectorClass::SbxParity,
+                            (_, Some(_)) => SectorClass::SbxData,
+                            _ => SectorClass::SbxBlock,
+                        };
+                        kinds.push((offset + i * bs, class as i64));
+                    }
+                }
+            }
             tx.execute(
                 "DELETE FROM layout_run WHERE source_id = ?1 AND start_sector = ?2",
                 params![source_id, start],
             )
             .map_err(&e)?;
-            // Each sector takes the kind of the last block starting at or before it.
+            // Each sector takes the class of the last block starting before its end.
             let mut pieces: Vec<(i64, i64, i64)> = Vec::new();
-            let kind_at = |sector: i64| -> i64 {
-                let byte = sector * SECTOR as i64;
-                let i = kinds.partition_point(|&(o, _)| o < byte + SECTOR as i64);
-                match i.checked_sub(1).map(|i| kinds[i].1) {
-                    Some(KIND_PARITY) => 4,
-                    Some(KIND_DATA) => 3,
-                    Some(KIND_META) => 2,
-                    _ => 5,
-                }
-            };
             for s in start..start + sectors {
-                let class = kind_at(s);
+                let i = kinds.partition_point(|&(o, _)| o < (s + 1) * sector);
+                let class = i
+                    .checked_sub(1)
+                    .map_or(SectorClass::SbxBlock as i64, |i| kinds[i].1);
                 match pieces.last_mut() {
                     Some(p) if p.2 == class && p.0 + p.1 == s => p.1 += 1,
                     _ => pieces.push((s, 1, class)),
@@ -526,30 +521,66 @@ impl Catalog {
         tx.commit().map_err(&e)
     }
 
+    /// (uid, version) → (M, P) of the RS containers whose metadata says so.
+    fn shard_counts(&self) -> Result<std::collections::HashMap<(i64, u8), (i64, i64)>, Error> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT uid, version, MIN(rs_data), MIN(rs_parity) FROM metadata
+                 WHERE rs_data IS NOT NULL AND rs_parity IS NOT NULL GROUP BY uid, version",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     /// Every container with at least one valid block, with what was found of it.
     pub fn containers(&self) -> Result<Vec<ContainerRow>, Error> {
         let mut st = self
             .conn
-            .prepare(
-                "SELECT b.uid, b.version,
-                        COUNT(DISTINCT CASE WHEN b.seq > 0 THEN b.seq END),
-                        SUM(CASE WHEN b.seq = 0 THEN 1 ELSE 0 END),
-                        COUNT(*)
-                 FROM block b GROUP BY b.uid, b.version ORDER BY MIN(b.source_id), MIN(b.offset)",
-            )
+            .prepare("SELECT uid, version, seq, count, seq_step FROM block_run ORDER BY source_id, offset")
             .map_err(self.err())?;
-        let rows: Vec<(i64, u8, i64, i64, i64)> = st
+        let rows = st
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, u8>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
             })
-            .map_err(self.err())?
-            .collect::<Result<_, _>>()
             .map_err(self.err())?;
+        // (uid, version) in order of first sighting → (seqs, metadata copies, copies).
+        let mut order: Vec<(i64, u8)> = Vec::new();
+        let mut found: std::collections::HashMap<(i64, u8), (super::seqset::SeqSet, u64, u64)> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let (uid, version, seq, count, step) = row.map_err(self.err())?;
+            let entry = found.entry((uid, version)).or_insert_with(|| {
+                order.push((uid, version));
+                (super::seqset::SeqSet::new(), 0, 0)
+            });
+            entry.2 += count as u64;
+            for i in 0..count {
+                match u32::try_from(seq + i * step) {
+                    Ok(0) => entry.1 += 1,
+                    Ok(n) => {
+                        entry.0.insert(n);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
         let mut out = Vec::new();
-        for (uid, version, found, metas, copies) in rows {
+        for key in order {
+            let (uid, version) = key;
             let Some(version) = Version::from_byte(version) else {
                 continue;
             };
+            let (seqs, metas, copies) = &found[&key];
             let m = self
                 .metadata_of(int_to_uid(uid), version)?
                 .into_iter()
@@ -577,10 +608,10 @@ impl Catalog {
                 file_size: meta.file_size,
                 rs_data: meta.rs_data,
                 rs_parity: meta.rs_parity,
-                blocks_found: found as u64,
+                blocks_found: seqs.len(),
                 blocks_expected: expected,
-                metadata_copies: metas as u64,
-                copies: copies as u64,
+                metadata_copies: *metas,
+                copies: *copies,
             });
         }
         Ok(out)
@@ -609,21 +640,39 @@ impl Catalog {
         let mut st = self
             .conn
             .prepare(
-                "SELECT seq, source_id, offset, password FROM block
-                 WHERE uid = ?1 AND version = ?2 AND seq > 0 ORDER BY seq, source_id, offset",
+                "SELECT seq, count, seq_step, source_id, offset, password FROM block_run
+                 WHERE uid = ?1 AND version = ?2",
             )
             .map_err(self.err())?;
         let rows = st
             .query_map(params![uid_to_int(&uid), version.byte()], |r| {
-                Ok(Copy {
-                    seq: r.get(0)?,
-                    source_id: r.get(1)?,
-                    offset: r.get::<_, i64>(2)? as u64,
-                    password: r.get(3)?,
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, bool>(5)?,
+                ))
             })
             .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+        let bs = version.block_size() as u64;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, count, step, source_id, offset, password) = row.map_err(self.err())?;
+            for i in 0..count {
+                if let Ok(seq @ 1..) = u32::try_from(seq + i * step) {
+                    out.push(Copy {
+                        seq,
+                        source_id,
+                        offset: offset as u64 + i as u64 * bs,
+                        password,
+                    });
+                }
+            }
+        }
+        out.sort_unstable_by_key(|c| (c.seq, c.source_id, c.offset));
+        Ok(out)
     }
 
     /// Layout runs of a source overlapping sectors `from..to`, in order.
@@ -666,4 +715,43 @@ fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceRow> {
         scan_end: r.get::<_, i64>(6)? as u64,
         complete: r.get::<_, i64>(7)? != 0,
     })
+}
+
+/// Consecutive blocks of one container whose sequence numbers move by a fixed step.
+struct BlockRun {
+    first: BlockRow,
+    count: u64,
+    step: i64,
+}
+
+/// Group blocks (in offset order) into runs: each right after the previous, same container,
+/// sequence numbers moving by a fixed non-zero step (metadata blocks stand alone).
+fn block_runs(blocks: &[BlockRow]) -> Vec<BlockRun> {
+    let mut runs: Vec<BlockRun> = Vec::new();
+    for b in blocks {
+        if let Some(r) = runs.last_mut() {
+            let bs = r.first.version.block_size() as u64;
+            let last_seq = i64::from(r.first.seq) + (r.count as i64 - 1) * r.step;
+            let step = i64::from(b.seq) - last_seq;
+            let joins = b.offset == r.first.offset + r.count * bs
+                && b.version == r.first.version
+                && b.uid == r.first.uid
+                && b.password == r.first.password
+                && r.first.seq != 0
+                && b.seq != 0
+                && step != 0
+                && (r.count == 1 || step == r.step);
+            if joins {
+                r.step = step;
+                r.count += 1;
+                continue;
+            }
+        }
+        runs.push(BlockRun {
+            first: *b,
+            count: 1,
+            step: 1,
+        });
+    }
+    runs
 }

@@ -110,7 +110,36 @@ struct Sources {
 }
 
 impl Sources {
-    fn block(&mut self, source: i64, offset: u64, len: usize) -> Result<Option<Vec<u8>>, Error> {
+    /// The payload of copy `c` if it still holds a valid block of (`uid`, `version`).
+    fn payload(
+        &mut self,
+        c: &Copy,
+        uid: Uid,
+        version: Version,
+        keystream: Option<&[u8]>,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let bs = version.block_size();
+        let Some(raw) = self.block(c.source_id, c.offset, bs)? else {
+            return Ok(None);
+        };
+        let mut owned;
+        let bytes: &[u8] = match (c.password, keystream) {
+            (true, Some(ks)) => {
+                owned = raw.to_vec();
+                password::apply(&mut owned, ks);
+                &owned
+            }
+            _ => raw,
+        };
+        Ok(match block::classify(bytes) {
+            BlockState::Valid(h) if h.uid == uid && h.version == version && h.seq == c.seq => {
+                Some(bytes[16..].to_vec())
+            }
+            _ => None,
+        })
+    }
+
+    fn block(&mut self, source: i64, offset: u64, len: usize) -> Result<Option<&[u8]>, Error> {
         let path = self.paths.get(&source).cloned().unwrap_or_default();
         if let std::collections::hash_map::Entry::Vacant(slot) = self.files.entry(source) {
             let f = File::open(&path).map_err(Error::read(&path))?;
@@ -127,7 +156,7 @@ impl Sources {
             *start = offset;
         }
         let from = (offset - *start) as usize;
-        Ok(buf.get(from..from + len).map(<[u8]>::to_vec))
+        Ok(buf.get(from..from + len))
     }
 }
 
@@ -221,20 +250,8 @@ fn recover_one(
         )));
     }
     // Read one copy: the plain payload if it is still a valid block of this container.
-    let read = |sources: &mut Sources, c: &Copy| -> Result<Option<Vec<u8>>, Error> {
-        let Some(mut b) = sources.block(c.source_id, c.offset, bs)? else {
-            return Ok(None);
-        };
-        if let (true, Some(ks)) = (c.password, &keystream) {
-            password::apply(&mut b, ks);
-        }
-        Ok(match block::classify(&b) {
-            BlockState::Valid(h) if h.uid == uid && h.version == version && h.seq == c.seq => {
-                Some(b[16..].to_vec())
-            }
-            _ => None,
-        })
-    };
+    let ks = keystream.as_deref();
+    let read = |sources: &mut Sources, c: &Copy| sources.payload(c, uid, version, ks);
 
     let layout = match (version.uses_rs(), &meta) {
         (false, _) => Layout::plain(version, true),

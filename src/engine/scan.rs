@@ -20,8 +20,10 @@ use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
-/// Bytes scanned per piece (and per catalogue transaction).
-const PIECE: usize = 8 << 20;
+/// Bytes read and scanned at a time (small enough to stay in the processor's caches).
+const PIECE: usize = 1 << 20;
+/// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from).
+const COMMIT: u64 = 16 << 20;
 /// The largest block; a piece is read with this much more so blocks across its end are whole.
 const MAX_BLOCK: usize = 4096;
 
@@ -109,7 +111,18 @@ pub fn run(
             unreadable_sectors: 0,
         };
         let mut throttle = Throttle::default();
-        scan_source(
+        let mut pending: Option<Piece> = None;
+        let mut committed = start;
+        let mut commit = |catalog: &mut Catalog, p: Piece| -> Result<(), Error> {
+            catalog.write_batch(src.id, &p.blocks, &p.metas, &p.runs, p.end)?;
+            report.scanned_to = p.end;
+            report.blocks += p.blocks.len() as u64;
+            report.metadata_blocks += p.metas.len() as u64;
+            report.damaged_blocks += p.damaged;
+            report.unreadable_sectors += p.unreadable;
+            Ok(())
+        };
+        let scanned = scan_source(
             file,
             path,
             start,
@@ -118,25 +131,33 @@ pub fn run(
             &opts.uids,
             cancel,
             |piece| {
-                catalog.write_batch(src.id, &piece.blocks, &piece.metas, &piece.runs, piece.end)?;
-                report.scanned_to = piece.end;
-                report.blocks += piece.blocks.len() as u64;
-                report.metadata_blocks += piece.metas.len() as u64;
-                report.damaged_blocks += piece.damaged;
-                report.unreadable_sectors += piece.unreadable;
                 found_total += piece.blocks.len() as u64;
+                let end_of_piece = piece.end;
+                match pending.as_mut() {
+                    Some(p) => p.absorb(piece),
+                    None => pending = Some(piece),
+                }
+                if end_of_piece - committed >= COMMIT || end_of_piece >= end {
+                    commit(&mut catalog, pending.take().expect("just filled"))?;
+                    committed = end_of_piece;
+                }
                 throttle.report(
                     progress,
                     Progress {
                         stage: Stage::Scanning,
-                        bytes_done: done_before + piece.end - from,
+                        bytes_done: done_before + end_of_piece - from,
                         bytes_total: total,
                         items: found_total,
                     },
                 );
                 Ok(())
             },
-        )?;
+        );
+        // Keep what was scanned, also when cancelled: the next scan resumes after it.
+        if let Some(p) = pending.take() {
+            commit(&mut catalog, p)?;
+        }
+        scanned?;
         catalog.finish_source(src.id)?;
         done_before += end - from;
         reports.push(report);
@@ -177,6 +198,29 @@ pub struct Piece {
     pub unreadable: u64,
 }
 
+impl Piece {
+    /// Append the findings of the next piece.
+    fn absorb(&mut self, next: Piece) {
+        self.end = next.end;
+        self.blocks.extend(next.blocks);
+        self.metas.extend(next.metas);
+        self.damaged += next.damaged;
+        self.unreadable += next.unreadable;
+        let mut runs = next.runs.into_iter();
+        if let (Some(last), Some(first)) = (self.runs.last_mut(), runs.next()) {
+            if last.class == first.class
+                && last.uid == first.uid
+                && last.start_sector + last.sectors == first.start_sector
+            {
+                last.sectors += first.sectors;
+            } else {
+                self.runs.push(first);
+            }
+        }
+        self.runs.extend(runs);
+    }
+}
+
 /// Read `from..end` of a source piece by piece and hand each piece's findings to `sink`.
 #[allow(clippy::too_many_arguments)]
 pub fn scan_source(
@@ -192,12 +236,15 @@ pub fn scan_source(
     // Pieces start on sector boundaries so layout runs never split a sector.
     let from = from / SECTOR * SECTOR;
     let (tx, rx) = sync_channel::<std::io::Result<(u64, Vec<u8>, Vec<u64>)>>(2);
+    // Buffers come back from the scanner for reuse: no fresh pages to fault in per piece.
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(4);
     let reader_cancel = cancel.clone();
     let reader = std::thread::spawn(move || {
         let mut at = from;
         while at < end && !reader_cancel.is_cancelled() {
             let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
-            let mut buf = vec![0u8; want];
+            let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.resize(want, 0);
             let result = read_piece(&mut file, at, &mut buf).map(|(n, bad)| {
                 buf.truncate(n);
                 (at, buf, bad)
@@ -215,6 +262,7 @@ pub fn scan_source(
         let (at, buf, bad) = msg.map_err(Error::read(path))?;
         let len = ((end - at) as usize).min(PIECE).min(buf.len());
         let piece = scan_piece(&buf, at, len, keystream, uids, &bad, &mut carry);
+        let _ = back_tx.try_send(buf);
         sink(piece)?;
     }
     reader.join().expect("scan reader panicked");
@@ -282,13 +330,18 @@ fn scan_piece(
     let checked: Vec<Option<Hit>> = candidates
         .par_iter()
         .map(|&p| {
-            let mut block = [0u8; MAX_BLOCK];
             let avail = (buf.len() - p).min(MAX_BLOCK);
-            block[..avail].copy_from_slice(&buf[p..p + avail]);
-            if let Some(ks) = keystream {
-                password::apply(&mut block[..avail], ks);
-            }
-            let state = block::classify(&block[..avail]);
+            // Without a password the block is read where it lies; with one, a plain copy.
+            let plain: std::borrow::Cow<'_, [u8]> = match keystream {
+                None => std::borrow::Cow::Borrowed(&buf[p..p + avail]),
+                Some(ks) => {
+                    let mut b = buf[p..p + avail].to_vec();
+                    password::apply(&mut b, ks);
+                    std::borrow::Cow::Owned(b)
+                }
+            };
+            let block = &plain[..];
+            let state = block::classify(block);
             let h = match state {
                 BlockState::NotSbx => return None,
                 BlockState::Valid(h) | BlockState::Damaged(h) => h,
