@@ -522,7 +522,7 @@ impl Catalog {
     }
 
     /// (uid, version) → (M, P) of the RS containers whose metadata says so.
-    fn shard_counts(&self) -> Result<std::collections::HashMap<(i64, u8), (i64, i64)>, Error> {
+    fn shard_counts(&self) -> Result<ShardCounts, Error> {
         let mut st = self
             .conn
             .prepare(
@@ -698,6 +698,9 @@ impl Catalog {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 }
+
+/// (uid, version) → (M, P).
+type ShardCounts = std::collections::HashMap<(i64, u8), (i64, i64)>;
 
 /// SQLite integers are signed.
 fn clamp(v: u64) -> i64 {
