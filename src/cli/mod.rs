@@ -628,7 +628,7 @@ fn run_scan(a: ScanArgs) -> i32 {
         uids,
     };
     let cancel = CancelFlag::new();
-    let bar = progress::Bar::new(&a.catalog);
+    let bar = progress::Bar::counting(&a.catalog, "SBX blocks found");
     let r = scan::run(&opts, &cancel, &|p| bar.update(p));
     bar.finish();
     single("scan", r, a.json, |_| true, print::scan)

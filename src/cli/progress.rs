@@ -5,7 +5,12 @@ use seqbox::engine::Progress;
 use std::io::IsTerminal;
 use std::path::Path;
 
-pub struct Bar(ProgressBar);
+pub struct Bar {
+    bar: ProgressBar,
+    name: String,
+    /// What `Progress::items` counts, when it is worth showing ("SBX blocks found").
+    items: Option<&'static str>,
+}
 
 impl Bar {
     pub fn new(what: &Path) -> Bar {
@@ -25,16 +30,32 @@ impl Bar {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        bar.set_message(name);
-        Bar(bar)
+        bar.set_message(name.clone());
+        Bar {
+            bar,
+            name,
+            items: None,
+        }
+    }
+
+    /// A bar that also shows the item count of each progress report.
+    pub fn counting(what: &Path, items: &'static str) -> Bar {
+        Bar {
+            items: Some(items),
+            ..Bar::new(what)
+        }
     }
 
     pub fn update(&self, p: Progress) {
-        self.0.set_length(p.bytes_total);
-        self.0.set_position(p.bytes_done);
+        self.bar.set_length(p.bytes_total);
+        self.bar.set_position(p.bytes_done);
+        if let Some(noun) = self.items {
+            self.bar
+                .set_message(format!("{}: {} {noun}", self.name, p.items));
+        }
     }
 
     pub fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }
