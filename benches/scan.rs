@@ -144,7 +144,7 @@ fn main() {
         scan::run(&opts, &CancelFlag::new(), &|_| {}).unwrap()
     });
     assert_eq!(report.containers, 2);
-    let small = child_peak_mib(&image, &d.join("small.sqlite"), 64 << 20);
+    let small = child_peak_mib(&image, &d.join("small.sqlite"), 256 << 20);
     let whole = child_peak_mib(&image, &d.join("whole.sqlite"), size);
     let out = d.join("out");
     let (rec, r) = best(|| {
@@ -185,7 +185,7 @@ fn main() {
     );
     if let (Some(a), Some(b)) = (small, whole) {
         println!(
-            "peak resident memory  : {a:.0} MiB scanning the first 64 MiB, {b:.0} MiB scanning all {} MiB",
+            "peak resident memory  : {a:.0} MiB scanning the first 256 MiB, {b:.0} MiB scanning all {} MiB",
             size >> 20
         );
     }

@@ -22,6 +22,8 @@ use std::sync::mpsc::sync_channel;
 
 /// Bytes read and scanned at a time (small enough to stay in the processor's caches).
 const PIECE: usize = 1 << 20;
+/// Pieces searched in parallel at most.
+const BATCH: usize = 4;
 /// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from).
 const COMMIT: u64 = 16 << 20;
 /// The largest block; a piece is read with this much more so blocks across its end are whole.
@@ -235,20 +237,33 @@ pub fn scan_source(
 ) -> Result<(), Error> {
     // Pieces start on sector boundaries so layout runs never split a sector.
     let from = from / SECTOR * SECTOR;
-    let (tx, rx) = sync_channel::<std::io::Result<(u64, Vec<u8>, Vec<u64>)>>(2);
+    let (tx, rx) = sync_channel::<std::io::Result<(u64, Vec<u8>, Vec<u64>)>>(BATCH);
     // Buffers come back from the scanner for reuse: no fresh pages to fault in per piece.
-    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(4);
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(2 * BATCH);
     let reader_cancel = cancel.clone();
     let reader = std::thread::spawn(move || {
+        // Each piece needs MAX_BLOCK bytes past its end; they open the next piece, so the
+        // file is read strictly sequentially (which keeps the kernel's read-ahead happy).
         let mut at = from;
+        let mut tail: Vec<u8> = Vec::new();
+        if let Err(e) = file.seek(SeekFrom::Start(from)) {
+            let _ = tx.send(Err(e));
+            return;
+        }
         while at < end && !reader_cancel.is_cancelled() {
             let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
             let mut buf = back_rx.try_recv().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(&tail);
+            let have = buf.len().min(want);
             buf.resize(want, 0);
-            let result = read_piece(&mut file, at, &mut buf).map(|(n, bad)| {
-                buf.truncate(n);
-                (at, buf, bad)
-            });
+            let result =
+                read_piece(&mut file, at + have as u64, &mut buf[have..]).map(|(n, bad)| {
+                    buf.truncate(have + n);
+                    tail.clear();
+                    tail.extend_from_slice(buf.get(PIECE..).unwrap_or(&[]));
+                    (at, buf, bad)
+                });
             let failed = result.is_err();
             if tx.send(result).is_err() || failed {
                 return;
@@ -257,22 +272,43 @@ pub fn scan_source(
         }
     });
     let mut carry: Vec<Hit> = Vec::new();
-    for msg in rx {
+    // Pieces waiting when the scanner comes round are searched in parallel; only the cheap
+    // bookkeeping that links a piece to the previous one runs in order.
+    while let Ok(first) = rx.recv() {
         cancel.check()?;
-        let (at, buf, bad) = msg.map_err(Error::read(path))?;
-        let len = ((end - at) as usize).min(PIECE).min(buf.len());
-        let piece = scan_piece(&buf, at, len, keystream, uids, &bad, &mut carry);
-        let _ = back_tx.try_send(buf);
-        sink(piece)?;
+        let mut batch = vec![first.map_err(Error::read(path))?];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m.map_err(Error::read(path))?),
+                Err(_) => break,
+            }
+        }
+        let found: Vec<Detected> = batch
+            .par_iter()
+            .map(|(at, buf, _)| {
+                detect(
+                    buf,
+                    *at,
+                    ((end - at) as usize).min(PIECE).min(buf.len()),
+                    keystream,
+                )
+            })
+            .collect();
+        for ((at, buf, bad), det) in batch.into_iter().zip(found) {
+            let len = ((end - at) as usize).min(PIECE).min(buf.len());
+            let piece = resolve(det, at, len, keystream.is_some(), uids, &bad, &mut carry);
+            let _ = back_tx.try_send(buf);
+            sink(piece)?;
+        }
     }
     reader.join().expect("scan reader panicked");
     cancel.check()
 }
 
-/// Read `buf.len()` bytes at `at` (fewer at the end). Sectors that fail to read are zeroed
-/// and listed (as byte offsets), so one bad sector does not stop a scan.
+/// Read `buf.len()` bytes from the file's position, which is byte `at` (fewer at the end).
+/// Sectors that fail to read are zeroed and listed (as byte offsets), so one bad sector does
+/// not stop a scan; the position ends after the bytes returned.
 fn read_piece(f: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<(usize, Vec<u64>)> {
-    f.seek(SeekFrom::Start(at))?;
     match read_full(f, buf) {
         Ok(n) => Ok((n, Vec::new())),
         Err(_) => {
@@ -293,6 +329,7 @@ fn read_piece(f: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<(usize, 
                     }
                 }
             }
+            f.seek(SeekFrom::Start(at + n as u64))?;
             Ok((n, bad))
         }
     }
@@ -308,28 +345,23 @@ struct Hit {
     meta: Option<Vec<u8>>,
 }
 
+/// What the expensive search of one piece found: blocks starting in it, and which of its
+/// sectors are all zero.
+struct Detected {
+    hits: Vec<Hit>,
+    zero: Vec<bool>,
+}
+
 /// Find every block starting in `buf[..len]` (which starts at byte `at` of the source) and
-/// classify every sector of `at..at+len`. `carry` holds blocks of earlier pieces that reach
-/// into this one, and receives those of this piece that reach into the next.
-fn scan_piece(
-    buf: &[u8],
-    at: u64,
-    len: usize,
-    keystream: Option<&[u8]>,
-    uids: &[Uid],
-    bad: &[u64],
-    carry: &mut Vec<Hit>,
-) -> Piece {
+/// note the all-zero sectors of `at..at+len`. Independent of other pieces.
+fn detect(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Detected {
     let mut sig = *SIGNATURE;
     if let Some(ks) = keystream {
         password::apply(&mut sig, ks);
     }
-    let candidates: Vec<usize> = memmem::find_iter(buf, &sig)
+    let hits = memmem::find_iter(buf, &sig)
         .take_while(|&p| p < len)
-        .collect();
-    let checked: Vec<Option<Hit>> = candidates
-        .par_iter()
-        .map(|&p| {
+        .filter_map(|p| {
             let avail = (buf.len() - p).min(MAX_BLOCK);
             // Without a password the block is read where it lies; with one, a plain copy.
             let plain: std::borrow::Cow<'_, [u8]> = match keystream {
@@ -357,7 +389,23 @@ fn scan_piece(
             })
         })
         .collect();
+    let zero = buf[..len].chunks(SECTOR as usize).map(is_zero).collect();
+    Detected { hits, zero }
+}
 
+/// Turn what [`detect`] found in one piece into catalogue rows and sector runs. `carry` holds
+/// blocks of earlier pieces that reach into this one, and receives those of this piece that
+/// reach into the next.
+fn resolve(
+    found: Detected,
+    at: u64,
+    len: usize,
+    password: bool,
+    uids: &[Uid],
+    bad: &[u64],
+    carry: &mut Vec<Hit>,
+) -> Piece {
+    let checked = found.hits.into_iter().map(Some);
     let mut piece = Piece {
         end: at + len as u64,
         blocks: Vec::new(),
@@ -374,7 +422,7 @@ fn scan_piece(
         .map(|h| h.offset + h.len)
         .max()
         .unwrap_or(0);
-    for hit in checked.into_iter().flatten() {
+    for hit in checked.flatten() {
         if hit.offset < covered_to {
             continue;
         }
@@ -389,7 +437,7 @@ fn scan_piece(
                     version: h.version,
                     uid: h.uid,
                     seq: h.seq,
-                    password: keystream.is_some(),
+                    password,
                 });
                 if let Some(m) = &hit.meta {
                     piece.metas.push((hit.offset, h.uid, h.version, m.clone()));
@@ -400,7 +448,7 @@ fn scan_piece(
         }
         accepted.push(hit);
     }
-    piece.runs = layout(buf, at, len, &accepted, bad);
+    piece.runs = layout(&found.zero, at, len, &accepted, bad);
     let end = at + len as u64;
     *carry = accepted
         .into_iter()
@@ -409,15 +457,15 @@ fn scan_piece(
     piece
 }
 
-/// The sector classes of `at..at+len` as runs.
-fn layout(buf: &[u8], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<Run> {
+/// The sector classes of `at..at+len` as runs, from the all-zero flags of its sectors.
+fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<Run> {
     let first = at / SECTOR;
     let sectors = (len as u64).div_ceil(SECTOR) as usize;
-    let mut class: Vec<(SectorClass, Option<u64>)> = (0..sectors)
-        .map(|i| {
-            let s = &buf[i * SECTOR as usize..((i + 1) * SECTOR as usize).min(len)];
+    let mut class: Vec<(SectorClass, Option<u64>)> = zero
+        .iter()
+        .map(|&z| {
             (
-                if is_zero(s) {
+                if z {
                     SectorClass::Empty
                 } else {
                     SectorClass::Other
