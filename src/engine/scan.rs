@@ -252,11 +252,11 @@ pub fn scan_source(
         }
         while at < end && !reader_cancel.is_cancelled() {
             let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
+            // A recycled buffer is overwritten, not cleared: zeroing it would cost a pass.
             let mut buf = back_rx.try_recv().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(&tail);
-            let have = buf.len().min(want);
             buf.resize(want, 0);
+            let have = tail.len().min(want);
+            buf[..have].copy_from_slice(&tail[..have]);
             let result =
                 read_piece(&mut file, at + have as u64, &mut buf[have..]).map(|(n, bad)| {
                     buf.truncate(have + n);
