@@ -318,7 +318,8 @@ impl Container {
         let len = (slots * bs)
             .min(32 << 20)
             .min(self.file_len.saturating_sub(from));
-        let bytes = self.read_bytes_plain_blocks(from, len as usize)?;
+        let mut bytes = Vec::new();
+        self.read_into(from, len as usize, bs as usize, &mut bytes)?;
         let mut sample = Sample::default();
         for (i, b) in bytes.chunks(bs as usize).enumerate() {
             if let BlockState::Valid(h) = block::classify(b)
@@ -344,40 +345,12 @@ impl Container {
         Ok(sample)
     }
 
-    /// Read `len` bytes at `offset` with the password removed block by block.
-    fn read_bytes_plain_blocks(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
-        let mut buf = vec![0u8; len];
-        self.file
-            .seek(SeekFrom::Start(offset))
-            .map_err(Error::read(&self.path))?;
-        let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
-        buf.truncate(n);
-        if let Some(ks) = &self.keystream {
-            for b in buf.chunks_mut(self.version.block_size()) {
-                password::apply(b, ks);
-            }
-        }
-        Ok(buf)
-    }
-
-    /// Read slots `first..first + count` (plain bytes, fewer at the end of the file; slots
-    /// before the start of the file read as empty).
+    /// Read slots `first..first + count` (plain bytes, fewer at the end of the file).
     pub fn read_slots(&mut self, first: u64, count: u64, buf: &mut Vec<u8>) -> Result<(), Error> {
-        let bs = self.block_size() as u64;
-        let from = self.start + first * bs;
-        let want = (count * bs).min(self.file_len.saturating_sub(from));
-        buf.resize(want as usize, 0);
-        self.file
-            .seek(SeekFrom::Start(from))
-            .map_err(Error::read(&self.path))?;
-        let n = read_full(&mut self.file, buf).map_err(Error::read(&self.path))?;
-        buf.truncate(n);
-        if let Some(ks) = &self.keystream {
-            for b in buf.chunks_mut(bs as usize) {
-                password::apply(b, ks);
-            }
-        }
-        Ok(())
+        let bs = self.block_size();
+        let from = self.start + first * bs as u64;
+        let want = (count * bs as u64).min(self.file_len.saturating_sub(from));
+        self.read_into(from, want as usize, bs, buf)
     }
 
     /// Byte offset of slot `k`.
@@ -387,21 +360,39 @@ impl Container {
 
     /// Read the plain bytes of the block of this container's size at `offset`.
     pub fn read_block(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
-        self.read_bytes(offset, self.block_size())
+        let mut buf = Vec::new();
+        self.read_into(offset, self.block_size(), self.block_size(), &mut buf)?;
+        Ok(buf)
     }
 
-    /// Read `len` plain bytes at `offset` (fewer at the end of the file).
+    /// Read `len` plain bytes at `offset` as one block (an over-long block 0).
     fn read_bytes(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
-        let mut buf = vec![0u8; len];
+        let mut buf = Vec::new();
+        self.read_into(offset, len, len, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Read up to `len` bytes at `offset` into `buf` (fewer at the end of the file) and remove
+    /// the password, whose keystream starts again every `stride` bytes (at each block).
+    fn read_into(
+        &mut self,
+        offset: u64,
+        len: usize,
+        stride: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        buf.resize(len, 0);
         self.file
             .seek(SeekFrom::Start(offset))
             .map_err(Error::read(&self.path))?;
-        let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+        let n = read_full(&mut self.file, buf).map_err(Error::read(&self.path))?;
         buf.truncate(n);
         if let Some(ks) = &self.keystream {
-            password::apply(&mut buf, ks);
+            for b in buf.chunks_mut(stride.max(1)) {
+                password::apply(b, ks);
+            }
         }
-        Ok(buf)
+        Ok(())
     }
 
     /// Search `[from, to)` at every byte offset for blocks of any version; `visit` gets each

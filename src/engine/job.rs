@@ -39,8 +39,6 @@ pub enum Stage {
     Encoding,
     Decoding,
     Checking,
-    /// Hashing blocks that arrived out of order, in sequence order.
-    Verifying,
     Scanning,
     Recovering,
 }
