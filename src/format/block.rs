@@ -4,17 +4,12 @@
 //! [`write_header`] and [`classify`], so the rules for "is this a valid block" live here once.
 
 use super::version::{HEADER_SIZE, Version};
-use crc::{Crc, Table};
 
 /// The three signature bytes at the start of every block.
 pub const SIGNATURE: &[u8; 3] = b"SBx";
 
 /// A container UID: six opaque bytes shared by every block of one container.
 pub type Uid = [u8; 6];
-
-/// CRC-16/XMODEM (poly 0x1021, no reflection, no final XOR), slice-by-16 tables.
-/// SBX starts the register at the version number instead of 0.
-static CRC16: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&crc::CRC_16_XMODEM);
 
 /// The CRC of a block: CRC-16/0x1021 with initial value = version, over bytes 6..end.
 pub fn block_crc(version: Version, block: &[u8]) -> u16 {
@@ -23,9 +18,7 @@ pub fn block_crc(version: Version, block: &[u8]) -> u16 {
 
 /// CRC-16/0x1021 starting from `init` (the SBX version byte) over `bytes`.
 pub fn crc16(init: u8, bytes: &[u8]) -> u16 {
-    let mut d = CRC16.digest_with_initial(u16::from(init));
-    d.update(bytes);
-    d.finalize()
+    super::crc16::crc16(u16::from(init), bytes)
 }
 
 /// The parsed header of one block.

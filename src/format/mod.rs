@@ -4,6 +4,7 @@
 //! and is tested against the vectors those tools made.
 
 pub mod block;
+pub mod crc16;
 pub mod hash;
 pub mod metadata;
 pub mod password;
