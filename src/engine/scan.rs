@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 /// Bytes read and scanned at a time (small enough to stay in the processor's caches).
-const PIECE: usize = 1 << 20;
+const PIECE: usize = 512 << 10;
 /// Pieces searched in parallel at most.
 const BATCH: usize = 4;
 /// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from).
