@@ -1,7 +1,13 @@
-//! `seqbox`: the command line (and, later, the desktop app) of SeqBox Studio.
+//! `seqbox`: the desktop app when started without arguments, the command line otherwise.
 
 mod cli;
+mod gui;
 
 fn main() {
-    std::process::exit(cli::main());
+    let code = if std::env::args_os().len() <= 1 {
+        gui::run()
+    } else {
+        cli::main()
+    };
+    std::process::exit(code);
 }

@@ -292,7 +292,7 @@ pub fn main() -> i32 {
         }
     };
     let Some(command) = cli.command else {
-        // No subcommand: until the desktop app exists, show what the CLI can do.
+        // Only options (no subcommand): show what the CLI can do.
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let _ = cmd.print_help();
         println!();

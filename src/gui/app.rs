@@ -1,0 +1,102 @@
+//! The desktop app: a tab bar over the four tabs; each tab draws itself and owns its jobs.
+//! The UI thread only draws and polls jobs: no file or database access happens here.
+
+use super::decode_tab::DecodeTab;
+use super::dialogs::Dialogs;
+use super::encode_tab::EncodeTab;
+use super::recover_tab::RecoverTab;
+use super::scan_tab::ScanTab;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tab {
+    Encode,
+    Decode,
+    Scan,
+    Recover,
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub encode: EncodeTab,
+    pub decode: DecodeTab,
+    pub scan: ScanTab,
+    pub recover: RecoverTab,
+    pub dialogs: Box<dyn Dialogs>,
+}
+
+impl App {
+    pub fn new(_cc: &eframe::CreationContext<'_>, dialogs: Box<dyn Dialogs>) -> App {
+        App {
+            tab: Tab::Encode,
+            encode: EncodeTab::default(),
+            decode: DecodeTab::default(),
+            scan: ScanTab::default(),
+            recover: RecoverTab::default(),
+            dialogs,
+        }
+    }
+
+    /// Whether any job is running (for tests and for the window title).
+    pub fn busy(&self) -> bool {
+        self.encode.busy() || self.decode.busy() || self.scan.busy() || self.recover.busy()
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // Every job is drained every frame, shown or not (cheap: channel reads only).
+        self.encode.poll();
+        self.decode.poll();
+        if let Some(catalog) = self.scan.poll() {
+            // A finished scan fills the Recover tab.
+            self.recover.open(ui.ctx(), catalog);
+        }
+        self.recover.poll();
+        // Files dropped on the window go to the tab that takes files.
+        let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            match self.tab {
+                Tab::Decode => self.decode.add(ui.ctx(), dropped),
+                Tab::Scan => self.scan.sources.extend(dropped),
+                _ => {
+                    self.tab = Tab::Encode;
+                    self.encode.files.extend(dropped);
+                }
+            }
+        }
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("SeqBox Studio");
+                ui.separator();
+                for (tab, label) in [
+                    (Tab::Encode, "Encode"),
+                    (Tab::Decode, "Decode"),
+                    (Tab::Scan, "Scan"),
+                    (Tab::Recover, "Recover"),
+                ] {
+                    ui.selectable_value(&mut self.tab, tab, label);
+                }
+                if self.busy() {
+                    ui.separator();
+                    ui.spinner();
+                    ui.label("working…");
+                }
+            });
+        });
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
+                Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
+                Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
+                Tab::Scan => self.scan.ui(ui, self.dialogs.as_mut()),
+                Tab::Recover => self.recover.ui(ui, self.dialogs.as_mut()),
+            });
+        });
+    }
+}

@@ -1,0 +1,266 @@
+//! The Encode tab: pick files, choose protection in plain words, encode, and check what was
+//! written.
+
+use super::dialogs::Dialogs;
+use super::jobs::{Job, progress_ui};
+use seqbox::engine::encode::{EncodeOpts, RsParams, Target};
+use seqbox::engine::{calc, check, encode};
+use seqbox::format::Version;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Protection {
+    /// SBX v1: survives fragmentation.
+    Standard,
+    /// v17, 10 + 2, burst 12: also survives damaged sectors.
+    Strong,
+    Custom,
+}
+
+/// What happened to one file.
+pub struct FileResult {
+    pub input: PathBuf,
+    pub outcome: Result<String, String>,
+}
+
+pub struct EncodeTab {
+    pub files: Vec<PathBuf>,
+    pub protection: Protection,
+    pub version: Version,
+    pub rs: RsParams,
+    pub use_password: bool,
+    pub password: String,
+    pub out_dir: Option<PathBuf>,
+    job: Option<Job<Vec<FileResult>>>,
+    pub results: Vec<FileResult>,
+}
+
+impl Default for EncodeTab {
+    fn default() -> Self {
+        EncodeTab {
+            files: Vec::new(),
+            protection: Protection::Strong,
+            version: Version::V17,
+            rs: RsParams::default(),
+            use_password: false,
+            password: String::new(),
+            out_dir: None,
+            job: None,
+            results: Vec::new(),
+        }
+    }
+}
+
+impl EncodeTab {
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn opts(&self, input: PathBuf) -> EncodeOpts {
+        let (version, rs) = match self.protection {
+            Protection::Standard => (Version::V1, RsParams::default()),
+            Protection::Strong => (Version::V17, RsParams::default()),
+            Protection::Custom => (self.version, self.rs),
+        };
+        EncodeOpts {
+            output: match &self.out_dir {
+                Some(d) => Target::Folder(d.clone()),
+                None => Target::Beside,
+            },
+            version,
+            rs,
+            password: (self.use_password && !self.password.is_empty())
+                .then(|| self.password.clone()),
+            ..EncodeOpts::new(input)
+        }
+    }
+
+    /// Take in what the running job sent (called every frame, whatever tab is shown).
+    pub fn poll(&mut self) {
+        if let Some(job) = self.job.as_mut()
+            && let Some(result) = job.poll()
+        {
+            self.results = match result {
+                Ok(r) => r,
+                Err(e) => vec![FileResult {
+                    input: PathBuf::new(),
+                    outcome: Err(e.to_string()),
+                }],
+            };
+            self.job = None;
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+        ui.heading("Protect files");
+        ui.horizontal(|ui| {
+            if ui.button("Add files…").clicked() {
+                self.files.extend(dialogs.pick_files("Files to protect"));
+            }
+            if !self.files.is_empty() && ui.button("Clear list").clicked() {
+                self.files.clear();
+            }
+        });
+        if self.files.is_empty() {
+            ui.label("Add files with the button above, or drop them on the window.");
+        }
+        let mut remove = None;
+        for (i, f) in self.files.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(f.display().to_string());
+                if ui
+                    .small_button("Remove")
+                    .on_hover_text("Take this file off the list")
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            self.files.remove(i);
+        }
+        ui.separator();
+        ui.label("Protection");
+        ui.radio_value(
+            &mut self.protection,
+            Protection::Standard,
+            "Standard — survives fragmentation",
+        );
+        ui.radio_value(
+            &mut self.protection,
+            Protection::Strong,
+            "Strong — also survives damaged sectors",
+        );
+        ui.radio_value(&mut self.protection, Protection::Custom, "Custom");
+        if self.protection == Protection::Custom {
+            self.custom_ui(ui);
+        }
+        let probe = self.opts(PathBuf::from("x"));
+        if let Ok(r) = calc::run(1 << 30, &probe) {
+            ui.label(format!(
+                "{} A 1 GiB file takes {}.",
+                r.tolerance,
+                super::jobs::human(r.container_size)
+            ));
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.checkbox(
+                &mut self.use_password,
+                "Hide with a password (not encryption)",
+            );
+            if self.use_password {
+                let label = ui.label("Password:");
+                ui.add(egui::TextEdit::singleline(&mut self.password).password(true))
+                    .labelled_by(label.id);
+            }
+        });
+        ui.horizontal(|ui| {
+            let where_ = match &self.out_dir {
+                Some(d) => format!("Output folder: {}", d.display()),
+                None => "Output: beside each file".to_string(),
+            };
+            ui.label(where_);
+            if ui.button("Choose output folder…").clicked()
+                && let Some(d) = dialogs.pick_folder("Where the containers go")
+            {
+                self.out_dir = Some(d);
+            }
+        });
+        ui.separator();
+        if let Some(job) = &self.job {
+            if progress_ui(ui, job, "Encoding") {
+                job.cancel.cancel();
+            }
+        } else if ui
+            .add_enabled(!self.files.is_empty(), egui::Button::new("Encode files"))
+            .clicked()
+        {
+            self.start(ui.ctx());
+        }
+        for r in &self.results {
+            match &r.outcome {
+                Ok(words) => ui.label(words),
+                Err(e) => ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Failed: {}: {e}", r.input.display()),
+                ),
+            };
+        }
+    }
+
+    fn custom_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.label("Version:");
+            egui::ComboBox::from_id_salt("version")
+                .selected_text(format!("{}", self.version))
+                .show_ui(ui, |ui| {
+                    for v in Version::ALL {
+                        ui.selectable_value(
+                            &mut self.version,
+                            v,
+                            format!("{v} ({} byte blocks)", v.block_size()),
+                        );
+                    }
+                });
+            if self.version.uses_rs() {
+                let l = ui.label("Data shards:");
+                ui.add(egui::DragValue::new(&mut self.rs.data).range(1..=255))
+                    .labelled_by(l.id);
+                let l = ui.label("Parity shards:");
+                ui.add(egui::DragValue::new(&mut self.rs.parity).range(1..=255))
+                    .labelled_by(l.id);
+                let l = ui.label("Burst:");
+                ui.add(egui::DragValue::new(&mut self.rs.burst).range(0..=1000))
+                    .labelled_by(l.id);
+            }
+        });
+    }
+
+    fn start(&mut self, ctx: &egui::Context) {
+        let jobs: Vec<EncodeOpts> = self.files.iter().map(|f| self.opts(f.clone())).collect();
+        self.results.clear();
+        self.job = Some(Job::spawn(ctx, move |cancel, progress| {
+            let mut out = Vec::new();
+            for opts in jobs {
+                let outcome = encode::run(&opts, cancel, progress).and_then(|r| {
+                    // Read back what was written before calling it safe.
+                    let c = check::run(&check::CheckOpts::new(&r.output), cancel, progress)?;
+                    Ok(if c.ok {
+                        format!(
+                            "{} -> {} ({}, checked)",
+                            name(&r.input),
+                            r.output.display(),
+                            jobs_human(r.container_size)
+                        )
+                    } else {
+                        format!(
+                            "{} -> {}: the check of the written container FAILED",
+                            name(&r.input),
+                            r.output.display()
+                        )
+                    })
+                });
+                if let Err(seqbox::engine::Error::Cancelled) = outcome {
+                    return Err(seqbox::engine::Error::Cancelled);
+                }
+                out.push(FileResult {
+                    input: opts.input.clone(),
+                    outcome: outcome.map_err(|e| e.to_string()),
+                });
+            }
+            Ok(out)
+        }));
+    }
+}
+
+fn jobs_human(n: u64) -> String {
+    super::jobs::human(n)
+}
+
+pub fn name(p: &std::path::Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

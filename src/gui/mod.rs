@@ -1,0 +1,38 @@
+//! The desktop app (eframe/egui): Encode, Decode, Scan and Recover tabs over the engine.
+//! Every long job runs on a worker thread; the UI thread only draws and polls.
+
+mod app;
+mod decode_tab;
+mod dialogs;
+mod encode_tab;
+mod jobs;
+mod recover_tab;
+mod scan_tab;
+#[cfg(test)]
+mod tests;
+
+pub use app::App;
+
+/// Open the main window; returns the process exit code.
+pub fn run() -> i32 {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("SeqBox Studio")
+            .with_inner_size([960.0, 680.0])
+            .with_min_inner_size([640.0, 420.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "SeqBox Studio",
+        options,
+        Box::new(|cc| Ok(Box::new(App::new(cc, Box::new(dialogs::NativeDialogs))))),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("seqbox: cannot open the window: {e}");
+            eprintln!("(on a machine without a display, use the command line: seqbox --help)");
+            2
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The Recover tab: the containers a scan found, with how complete each is; pick some or all
+//! and get the files back, with the result of each in plain words.
+
+use super::dialogs::Dialogs;
+use super::jobs::{Job, human, progress_ui};
+use seqbox::engine::catalog::{Catalog, ContainerRow};
+use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, RecoverStatus, Selection};
+use seqbox::format::block::parse_uid;
+use std::path::PathBuf;
+
+#[derive(Default)]
+pub struct RecoverTab {
+    pub catalog: Option<PathBuf>,
+    pub rows: Vec<ContainerRow>,
+    pub selected: Vec<bool>,
+    pub filter: String,
+    pub out_dir: Option<PathBuf>,
+    pub password: String,
+    load: Option<Job<Vec<ContainerRow>>>,
+    job: Option<Job<RecoverReport>>,
+    pub report: Option<Result<RecoverReport, String>>,
+}
+
+impl RecoverTab {
+    pub fn busy(&self) -> bool {
+        self.job.is_some() || self.load.is_some()
+    }
+
+    /// Read the list of containers from `catalog` (on a worker thread).
+    pub fn open(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        self.catalog = Some(catalog.clone());
+        self.load = Some(Job::spawn(ctx, move |_, _| {
+            Catalog::open_existing(&catalog)?.containers()
+        }));
+    }
+
+    /// Take in what the running jobs sent (called every frame, whatever tab is shown).
+    pub fn poll(&mut self) {
+        if let Some(j) = self.load.as_mut()
+            && let Some(r) = j.poll()
+        {
+            match r {
+                Ok(rows) => {
+                    self.selected = vec![true; rows.len()];
+                    self.rows = rows;
+                }
+                Err(e) => self.report = Some(Err(e.to_string())),
+            }
+            self.load = None;
+        }
+        if let Some(j) = self.job.as_mut()
+            && let Some(r) = j.poll()
+        {
+            self.report = Some(r.map_err(|e| e.to_string()));
+            self.job = None;
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+        ui.heading("Get files back from a scan");
+        ui.horizontal(|ui| {
+            ui.label(match &self.catalog {
+                Some(c) => format!("Catalogue: {}", c.display()),
+                None => "No catalogue yet: scan first, or open one.".into(),
+            });
+            if ui.button("Open catalogue…").clicked()
+                && let Some(c) = dialogs.pick_files("Catalogue").into_iter().next()
+            {
+                self.open(ui.ctx(), c);
+            }
+        });
+        if !self.rows.is_empty() {
+            ui.horizontal(|ui| {
+                if ui.button("Select all").clicked() {
+                    self.selected.iter_mut().for_each(|s| *s = true);
+                }
+                if ui.button("Select none").clicked() {
+                    self.selected.iter_mut().for_each(|s| *s = false);
+                }
+                let l = ui.label("Filter:");
+                ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(140.0))
+                    .labelled_by(l.id);
+            });
+            egui::Grid::new("found").striped(true).show(ui, |ui| {
+                for h in ["", "Name", "Size", "Version", "Blocks found", "Status"] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for (i, r) in self.rows.iter().enumerate() {
+                    let name = r
+                        .file_name
+                        .clone()
+                        .unwrap_or_else(|| format!("(no name) {}", r.uid));
+                    if !self.filter.is_empty()
+                        && !name.to_lowercase().contains(&self.filter.to_lowercase())
+                    {
+                        continue;
+                    }
+                    ui.checkbox(&mut self.selected[i], "")
+                        .on_hover_text(format!("Recover {name}"));
+                    ui.label(&name);
+                    ui.label(r.file_size.map_or("?".into(), human));
+                    ui.label(r.version.to_string());
+                    let (found, expected) = (r.blocks_found, r.blocks_expected);
+                    let fraction = expected
+                        .map_or(1.0, |e| if e == 0 { 1.0 } else { found as f32 / e as f32 });
+                    ui.add(
+                        egui::ProgressBar::new(fraction.min(1.0))
+                            .desired_width(100.0)
+                            .text(match expected {
+                                Some(e) => format!("{found}/{e}"),
+                                None => format!("{found}/?"),
+                            }),
+                    );
+                    ui.label(match expected {
+                        Some(e) if found >= e => "all blocks found".to_string(),
+                        Some(e) if r.rs_parity.is_some() => {
+                            format!("{} missing; parity may rebuild them", e - found)
+                        }
+                        Some(e) => format!("{} missing", e - found),
+                        None => "no metadata found".to_string(),
+                    });
+                    ui.end_row();
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            ui.label(match &self.out_dir {
+                Some(d) => format!("Output folder: {}", d.display()),
+                None => "Output folder: not chosen".into(),
+            });
+            if ui.button("Choose output folder…").clicked()
+                && let Some(d) = dialogs.pick_folder("Where recovered files go")
+            {
+                self.out_dir = Some(d);
+            }
+        });
+        ui.separator();
+        if let Some(job) = &self.job {
+            if progress_ui(ui, job, "Recovering") {
+                job.cancel.cancel();
+            }
+        } else {
+            let ready = self.out_dir.is_some() && self.selected.iter().any(|&s| s);
+            if ui
+                .add_enabled(ready, egui::Button::new("Recover selected"))
+                .clicked()
+            {
+                self.start(ui.ctx());
+            }
+        }
+        match &self.report {
+            Some(Ok(r)) => report_ui(ui, r),
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            None => {}
+        }
+    }
+
+    fn start(&mut self, ctx: &egui::Context) {
+        let (Some(catalog), Some(out_dir)) = (self.catalog.clone(), self.out_dir.clone()) else {
+            return;
+        };
+        let uids = self
+            .rows
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .filter_map(|(r, _)| parse_uid(&r.uid).ok())
+            .collect();
+        let opts = RecoverOpts {
+            catalog,
+            out_dir,
+            select: Selection::Uids(uids),
+            partial: false,
+            password: (!self.password.is_empty()).then(|| self.password.clone()),
+        };
+        self.report = None;
+        self.job = Some(Job::spawn(ctx, move |cancel, progress| {
+            recover::run(&opts, cancel, progress)
+        }));
+    }
+}
+
+fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
+    let complete = r
+        .results
+        .iter()
+        .filter(|c| matches!(c.status, RecoverStatus::Complete | RecoverStatus::Repaired))
+        .count();
+    ui.label(format!(
+        "{complete} of {} file(s) recovered completely.",
+        r.results.len()
+    ));
+    for c in &r.results {
+        let name = c
+            .file_name
+            .clone()
+            .unwrap_or_else(|| format!("(no name) {}", c.uid));
+        let words = match c.status {
+            RecoverStatus::Complete if c.verified => format!("{name}: recovered, verified"),
+            RecoverStatus::Complete => format!("{name}: recovered (no hash to verify)"),
+            RecoverStatus::Repaired => {
+                format!("{name}: recovered after repairing damaged blocks, verified")
+            }
+            RecoverStatus::Partial => format!(
+                "{name}: partly recoverable, {} missing",
+                human(c.missing_bytes)
+            ),
+            RecoverStatus::Unrecoverable => format!("{name}: not recoverable"),
+        };
+        ui.label(words);
+        ui.collapsing(format!("Details for {name}"), |ui| {
+            if let Some(o) = &c.output {
+                ui.label(format!("written to {}", o.display()));
+            }
+            if let Some(reason) = &c.reason {
+                ui.label(reason);
+            }
+            for m in c.missing.iter().take(50) {
+                ui.label(format!("missing bytes {}..{}", m.byte_start, m.byte_end));
+            }
+            for n in &c.notes {
+                ui.label(n);
+            }
+            ui.label(format!("UID {}, version {}", c.uid, c.version));
+        });
+    }
+}
