@@ -47,7 +47,7 @@ impl eframe::App for App {
         // Every job is drained every frame, shown or not (cheap: channel reads only).
         self.encode.poll();
         self.decode.poll();
-        if let Some(catalog) = self.scan.poll() {
+        if let Some(catalog) = self.scan.poll(ui.ctx()) {
             // A finished scan fills the Recover tab.
             self.recover.open(ui.ctx(), catalog);
         }
@@ -94,7 +94,13 @@ impl eframe::App for App {
             egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
                 Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
                 Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
-                Tab::Scan => self.scan.ui(ui, self.dialogs.as_mut()),
+                Tab::Scan => {
+                    if let Some(uid) = self.scan.ui(ui, self.dialogs.as_mut()) {
+                        // An SBX cell clicked on the map: that container, in the Recover tab.
+                        self.recover.focus(uid);
+                        self.tab = Tab::Recover;
+                    }
+                }
                 Tab::Recover => self.recover.ui(ui, self.dialogs.as_mut()),
             });
         });

@@ -2,6 +2,7 @@
 //! Every long job runs on a worker thread; the UI thread only draws and polls.
 
 mod app;
+mod block_map;
 mod decode_tab;
 mod dialogs;
 mod encode_tab;

@@ -19,11 +19,22 @@ pub struct RecoverTab {
     load: Option<Job<Vec<ContainerRow>>>,
     job: Option<Job<RecoverReport>>,
     pub report: Option<Result<RecoverReport, String>>,
+    /// The container picked on the block map: selected alone and marked.
+    pub focus: Option<String>,
 }
 
 impl RecoverTab {
     pub fn busy(&self) -> bool {
         self.job.is_some() || self.load.is_some()
+    }
+
+    /// Select only the container with this UID (clicked on the map).
+    pub fn focus(&mut self, uid: u64) {
+        let hex = format!("{uid:012x}");
+        for (r, s) in self.rows.iter().zip(self.selected.iter_mut()) {
+            *s = r.uid == hex;
+        }
+        self.focus = Some(hex);
     }
 
     /// Read the list of containers from `catalog` (on a worker thread).
@@ -98,7 +109,11 @@ impl RecoverTab {
                     }
                     ui.checkbox(&mut self.selected[i], "")
                         .on_hover_text(format!("Recover {name}"));
-                    ui.label(&name);
+                    if self.focus.as_deref() == Some(r.uid.as_str()) {
+                        ui.strong(format!("{name} (picked on the map)"));
+                    } else {
+                        ui.label(&name);
+                    }
                     ui.label(r.file_size.map_or("?".into(), human));
                     ui.label(r.version.to_string());
                     let (found, expected) = (r.blocks_found, r.blocks_expected);

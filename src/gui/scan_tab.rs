@@ -1,6 +1,7 @@
 //! The Scan tab: choose disk images or devices (read only) and a catalogue, scan, cancel,
 //! resume.
 
+use super::block_map::BlockMap;
 use super::dialogs::Dialogs;
 use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
@@ -15,11 +16,14 @@ pub struct ScanTab {
     pub password: String,
     job: Option<Job<ScanReport>>,
     pub report: Option<Result<ScanReport, String>>,
+    /// The layout of the scanned source, refreshed while the scan runs.
+    pub map: BlockMap,
+    last_map: Option<std::time::Instant>,
 }
 
 impl ScanTab {
     pub fn busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.map.busy()
     }
 
     /// The catalogue file: the chosen one, or `NAME.sbxscan.sqlite` beside the first source.
@@ -33,13 +37,29 @@ impl ScanTab {
 
     /// Take in what the running job sent (called every frame, whatever tab is shown).
     /// Returns the catalogue of a scan that just finished, for the Recover tab.
-    pub fn poll(&mut self) -> Option<PathBuf> {
+    pub fn poll(&mut self, ctx: &egui::Context) -> Option<PathBuf> {
+        self.map.poll();
         let mut finished = None;
+        // While scanning, redraw the map from what is committed, about once a second.
+        if let (Some(job), Some(catalog)) = (&self.job, self.catalog_path())
+            && job.progress.is_some()
+            && !self.map.busy()
+            && self
+                .last_map
+                .is_none_or(|t| t.elapsed().as_secs_f32() > 1.0)
+            && catalog.exists()
+        {
+            self.last_map = Some(std::time::Instant::now());
+            self.map.load(ctx, catalog, None);
+        }
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
         {
             if r.is_ok() {
                 finished = self.catalog_path();
+                if let Some(c) = finished.clone() {
+                    self.map.load(ctx, c, None);
+                }
             }
             self.report = Some(r.map_err(|e| e.to_string()));
             self.job = None;
@@ -47,7 +67,8 @@ impl ScanTab {
         finished
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    /// Draw the tab; returns the container of a map cell the user clicked.
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<u64> {
         ui.heading("Find SBX blocks on a disk");
         ui.label("Disk images and devices are only ever read, never written.");
         ui.horizontal(|ui| {
@@ -123,6 +144,8 @@ impl ScanTab {
             }
             None => {}
         }
+        ui.separator();
+        self.map.ui(ui)
     }
 
     fn start(&mut self, ctx: &egui::Context) {

@@ -151,6 +151,21 @@ fn scan_a_scrambled_image_and_recover_its_files() {
     h.get_by_label("Start scan").click();
     wait(&mut h);
     h.get_by_label_contains("Scan finished: 2 container(s)");
+    // The block map of the image, with its legend.
+    h.get_by_label_contains("Map of");
+    h.get_by_label_contains("SBX data:");
+    h.get_by_label_contains("SBX metadata:");
+    h.get_by_label_contains("other data (normal files):");
+    h.get_by_label_contains("bytes 0..");
+    h.get_by_label("Zoom in").click();
+    wait(&mut h);
+    assert!(
+        h.query_by_label_contains("bytes 0..").is_none(),
+        "zoomed into the middle"
+    );
+    h.get_by_label("Whole disk").click();
+    wait(&mut h);
+    h.get_by_label_contains("bytes 0..");
 
     h.get_by_label("Recover").click();
     wait(&mut h);

@@ -1,0 +1,383 @@
+//! The block-layout map: a scanned source drawn as a grid of cells coloured by what its
+//! sectors hold — SBX blocks in one hue per container (metadata lighter, parity darker),
+//! normal files, empty space, damaged blocks, unreadable sectors — with a legend, zoom,
+//! hover details, and a click that selects a container.
+//!
+//! It reads only the catalogue's run-length layout (on a worker thread) and aggregates runs
+//! per cell, so a 1 TB image costs what its runs cost, never one entry per sector.
+
+use super::jobs::{Job, human};
+use seqbox::engine::Error;
+use seqbox::engine::catalog::{Catalog, Run, SECTOR, SectorClass, SourceRow};
+use std::path::PathBuf;
+
+/// Every class the map shows, in legend order.
+pub const CLASSES: [SectorClass; 8] = [
+    SectorClass::SbxData,
+    SectorClass::SbxMeta,
+    SectorClass::SbxParity,
+    SectorClass::SbxBlock,
+    SectorClass::Other,
+    SectorClass::Empty,
+    SectorClass::Damaged,
+    SectorClass::Unreadable,
+];
+
+/// What one cell covers: sectors of each class, and the container most present in it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cell {
+    pub start_sector: u64,
+    pub sectors: u64,
+    /// Sectors per class, indexed by the class code.
+    pub counts: [u64; 8],
+    pub uid: Option<u64>,
+}
+
+impl Cell {
+    /// The class the cell is painted as. Damage wins when present at all (it is what a user
+    /// must see), then SBX blocks, then the majority of the rest.
+    pub fn shown(&self) -> Option<SectorClass> {
+        let has = |c: SectorClass| self.counts[c as usize] > 0;
+        for c in [SectorClass::Unreadable, SectorClass::Damaged] {
+            if has(c) {
+                return Some(c);
+            }
+        }
+        let sbx = [
+            SectorClass::SbxMeta,
+            SectorClass::SbxParity,
+            SectorClass::SbxData,
+            SectorClass::SbxBlock,
+        ];
+        if let Some(c) = sbx
+            .into_iter()
+            .filter(|&c| has(c))
+            .max_by_key(|&c| self.counts[c as usize])
+        {
+            return Some(c);
+        }
+        [SectorClass::Other, SectorClass::Empty]
+            .into_iter()
+            .filter(|&c| has(c))
+            .max_by_key(|&c| self.counts[c as usize])
+    }
+}
+
+/// Aggregate `runs` (sorted, possibly extending past the range) into `n` cells covering
+/// sectors `from..to`. O(runs + cells).
+pub fn cells(runs: &[Run], from: u64, to: u64, n: usize) -> Vec<Cell> {
+    let n = n.max(1);
+    let span = to.saturating_sub(from).max(1);
+    let per = span.div_ceil(n as u64).max(1);
+    let count = span.div_ceil(per) as usize;
+    let mut out: Vec<Cell> = (0..count)
+        .map(|i| Cell {
+            start_sector: from + i as u64 * per,
+            sectors: per.min(to.saturating_sub(from + i as u64 * per)),
+            ..Default::default()
+        })
+        .collect();
+    let mut best: Vec<u64> = vec![0; count];
+    for r in runs {
+        let (a, b) = (
+            r.start_sector.max(from),
+            (r.start_sector + r.sectors).min(to),
+        );
+        if a >= b {
+            continue;
+        }
+        let mut s = a;
+        while s < b {
+            let i = ((s - from) / per) as usize;
+            let cell_end = from + (i as u64 + 1) * per;
+            let take = b.min(cell_end) - s;
+            let cell = &mut out[i];
+            cell.counts[r.class as usize] += take;
+            if r.class.is_sbx() && take > best[i] {
+                best[i] = take;
+                cell.uid = r.uid;
+            }
+            s += take;
+        }
+    }
+    out
+}
+
+/// The colour of a class; SBX classes take a hue from their container.
+pub fn color(class: SectorClass, uid: Option<u64>) -> egui::Color32 {
+    let hue = uid.map_or(0.33, |u| {
+        let h = u.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        (h % 1000) as f32 / 1000.0
+    });
+    let hsv = |s: f32, v: f32| egui::Color32::from(egui::ecolor::Hsva::new(hue, s, v, 1.0));
+    match class {
+        SectorClass::SbxData | SectorClass::SbxBlock => hsv(0.65, 0.85),
+        SectorClass::SbxMeta => hsv(0.3, 1.0),
+        SectorClass::SbxParity => hsv(0.8, 0.55),
+        SectorClass::Other => egui::Color32::from_gray(110),
+        SectorClass::Empty => egui::Color32::from_gray(45),
+        SectorClass::Damaged => egui::Color32::from_rgb(230, 40, 40),
+        SectorClass::Unreadable => egui::Color32::from_rgb(140, 0, 140),
+    }
+}
+
+pub fn class_name(c: SectorClass) -> &'static str {
+    match c {
+        SectorClass::SbxData => "SBX data",
+        SectorClass::SbxMeta => "SBX metadata",
+        SectorClass::SbxParity => "SBX parity",
+        SectorClass::SbxBlock => "SBX block",
+        SectorClass::Other => "other data (normal files)",
+        SectorClass::Empty => "empty",
+        SectorClass::Damaged => "damaged SBX block",
+        SectorClass::Unreadable => "unreadable",
+    }
+}
+
+/// What a loaded view holds.
+pub struct View {
+    pub source: SourceRow,
+    pub from: u64,
+    pub to: u64,
+    pub runs: Vec<Run>,
+    /// Container names by UID, for hover text.
+    pub names: Vec<(u64, String)>,
+}
+
+#[derive(Default)]
+pub struct BlockMap {
+    pub catalog: Option<PathBuf>,
+    pub view: Option<View>,
+    job: Option<Job<View>>,
+    /// Container whose cells are outlined.
+    pub highlight: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// Cells across one row of the map.
+const COLUMNS: usize = 128;
+const ROWS: usize = 24;
+
+impl BlockMap {
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Load sectors `from..to` of the first source of `catalog` (all of it when `None`).
+    pub fn load(&mut self, ctx: &egui::Context, catalog: PathBuf, range: Option<(u64, u64)>) {
+        self.catalog = Some(catalog.clone());
+        self.job = Some(Job::spawn(ctx, move |_, _| {
+            let c = Catalog::open_existing(&catalog)?;
+            let source = c
+                .sources()?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Invalid("the catalogue has no source".into()))?;
+            let (from, to) = range.unwrap_or((0, source.size.div_ceil(SECTOR)));
+            let runs = c.runs(source.id, from, to)?;
+            let names = c
+                .containers()?
+                .into_iter()
+                .filter_map(|r| {
+                    let uid = u64::from_str_radix(&r.uid, 16).ok()?;
+                    Some((uid, r.file_name.unwrap_or_else(|| format!("UID {}", r.uid))))
+                })
+                .collect();
+            Ok(View {
+                source,
+                from,
+                to,
+                runs,
+                names,
+            })
+        }));
+    }
+
+    pub fn poll(&mut self) {
+        if let Some(j) = self.job.as_mut()
+            && let Some(r) = j.poll()
+        {
+            match r {
+                Ok(v) => {
+                    self.view = Some(v);
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+            self.job = None;
+        }
+    }
+
+    /// Draw the map; returns the container of an SBX cell the user clicked.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<u64> {
+        let Some(view) = &self.view else {
+            if let Some(e) = &self.error {
+                ui.label(format!("No map: {e}"));
+            }
+            return None;
+        };
+        let mut clicked = None;
+        let mut zoom: Option<(u64, u64)> = None;
+        let cells = cells(&view.runs, view.from, view.to, COLUMNS * ROWS);
+        ui.horizontal(|ui| {
+            ui.strong(format!("Map of {}", view.source.path.display()));
+            ui.label(format!(
+                "bytes {}..{} ({} per cell)",
+                view.from * SECTOR,
+                view.to * SECTOR,
+                human(cells.first().map_or(0, |c| c.sectors) * SECTOR)
+            ));
+            let whole = view.source.size.div_ceil(SECTOR);
+            let mid = (view.from + view.to) / 2;
+            let len = view.to - view.from;
+            if ui.button("Zoom in").clicked() && len >= 4 {
+                zoom = Some((mid - len / 4, mid + len / 4));
+            }
+            if ui.button("Zoom out").clicked() {
+                zoom = Some((mid.saturating_sub(len), (mid + len).min(whole)));
+            }
+            if ui.button("Whole disk").clicked() {
+                zoom = Some((0, whole));
+            }
+        });
+        let size = egui::vec2(ui.available_width().min(1100.0), 260.0);
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+        let painter = ui.painter_at(rect);
+        let (w, h) = (rect.width() / COLUMNS as f32, rect.height() / ROWS as f32);
+        for (i, cell) in cells.iter().enumerate() {
+            let (col, row) = (i % COLUMNS, i / COLUMNS);
+            let r = egui::Rect::from_min_size(
+                rect.min + egui::vec2(col as f32 * w, row as f32 * h),
+                egui::vec2(w - 1.0, h - 1.0),
+            );
+            if let Some(class) = cell.shown() {
+                painter.rect_filled(r, 1.0, color(class, cell.uid));
+                if self.highlight.is_some() && cell.uid == self.highlight && class.is_sbx() {
+                    painter.rect_stroke(
+                        r,
+                        1.0,
+                        egui::Stroke::new(1.5, egui::Color32::WHITE),
+                        egui::StrokeKind::Inside,
+                    );
+                }
+            }
+        }
+        let hovered = response.hover_pos().and_then(|p| {
+            let col = ((p.x - rect.min.x) / w) as usize;
+            let row = ((p.y - rect.min.y) / h) as usize;
+            cells.get(row * COLUMNS + col.min(COLUMNS - 1))
+        });
+        if let Some(cell) = hovered {
+            let name = cell.uid.and_then(|u| {
+                view.names
+                    .iter()
+                    .find(|(id, _)| *id == u)
+                    .map(|(_, n)| n.clone())
+            });
+            let mut lines = vec![format!(
+                "bytes {}..{}",
+                cell.start_sector * SECTOR,
+                (cell.start_sector + cell.sectors) * SECTOR
+            )];
+            for c in CLASSES {
+                let n = cell.counts[c as usize];
+                if n > 0 {
+                    lines.push(format!("{}: {}", class_name(c), human(n * SECTOR)));
+                }
+            }
+            if let Some(n) = name {
+                lines.push(format!("container: {n}"));
+            }
+            response.clone().on_hover_text(lines.join("\n"));
+            if response.clicked() && cell.uid.is_some() {
+                clicked = cell.uid;
+                self.highlight = cell.uid;
+            }
+        }
+        // Legend with totals over the view.
+        let mut totals = [0u64; 8];
+        for c in &cells {
+            for (t, n) in totals.iter_mut().zip(c.counts) {
+                *t += n;
+            }
+        }
+        ui.horizontal_wrapped(|ui| {
+            for c in CLASSES {
+                if totals[c as usize] == 0 {
+                    continue;
+                }
+                let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                ui.painter().rect_filled(r, 2.0, color(c, None));
+                ui.label(format!(
+                    "{}: {}",
+                    class_name(c),
+                    human(totals[c as usize] * SECTOR)
+                ));
+            }
+        });
+        if let (Some(range), Some(catalog)) = (zoom, self.catalog.clone()) {
+            self.load(ui.ctx(), catalog, Some(range));
+        }
+        clicked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(start: u64, sectors: u64, class: SectorClass, uid: Option<u64>) -> Run {
+        Run {
+            start_sector: start,
+            sectors,
+            class,
+            uid,
+        }
+    }
+
+    #[test]
+    fn cells_aggregate_runs_and_damage_always_shows() {
+        // 0..100 empty, 100..300 data of container 7, one damaged sector at 300, rest other.
+        let runs = vec![
+            run(0, 100, SectorClass::Empty, None),
+            run(100, 200, SectorClass::SbxData, Some(7)),
+            run(300, 1, SectorClass::Damaged, None),
+            run(301, 99, SectorClass::Other, None),
+        ];
+        let c = cells(&runs, 0, 400, 4);
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].shown(), Some(SectorClass::Empty));
+        assert_eq!(
+            (c[1].shown(), c[1].uid),
+            (Some(SectorClass::SbxData), Some(7))
+        );
+        assert_eq!(c[3].counts[SectorClass::Damaged as usize], 1);
+        assert_eq!(
+            c[3].shown(),
+            Some(SectorClass::Damaged),
+            "one bad sector tints the cell"
+        );
+        let total: u64 = c.iter().map(|c| c.counts.iter().sum::<u64>()).sum();
+        assert_eq!(total, 400, "every sector counted once");
+        // A range inside the runs, and more cells than sectors.
+        let c = cells(&runs, 150, 160, 100);
+        assert_eq!(c.len(), 10);
+        assert!(
+            c.iter()
+                .all(|c| c.counts[SectorClass::SbxData as usize] == 1)
+        );
+    }
+
+    #[test]
+    fn colours_tell_classes_and_containers_apart() {
+        let a = color(SectorClass::SbxData, Some(1));
+        let b = color(SectorClass::SbxData, Some(2));
+        assert_ne!(a, b, "one hue per container");
+        assert_ne!(color(SectorClass::SbxMeta, Some(1)), a);
+        assert_ne!(color(SectorClass::SbxParity, Some(1)), a);
+        assert_ne!(
+            color(SectorClass::Damaged, None),
+            color(SectorClass::Other, None)
+        );
+    }
+}
