@@ -18,6 +18,9 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// Bytes per sector in layout runs.
 pub const SECTOR: u64 = 512;
 
+/// The longest layout run stored: runs are cut at every catalogue commit of a scan (16 MiB).
+pub const MAX_RUN_SECTORS: u64 = (16 << 20) / SECTOR;
+
 const SCHEMA: &str = "
 CREATE TABLE source (
     id          INTEGER PRIMARY KEY,
@@ -681,19 +684,26 @@ impl Catalog {
             .conn
             .prepare(
                 "SELECT start_sector, sectors, class, uid FROM layout_run
-                 WHERE source_id = ?1 AND start_sector < ?3 AND start_sector + sectors > ?2
+                 WHERE source_id = ?1 AND start_sector >= ?4 AND start_sector < ?3
+                   AND start_sector + sectors > ?2
                  ORDER BY start_sector",
             )
             .map_err(self.err())?;
+        // No run is longer than MAX_RUN_SECTORS, so the search can start that far back and
+        // walk the primary key instead of the whole table.
+        let earliest = from.saturating_sub(MAX_RUN_SECTORS);
         let rows = st
-            .query_map(params![source_id, clamp(from), clamp(to)], |r| {
-                Ok(Run {
-                    start_sector: r.get::<_, i64>(0)? as u64,
-                    sectors: r.get::<_, i64>(1)? as u64,
-                    class: SectorClass::from_code(r.get(2)?),
-                    uid: r.get::<_, Option<i64>>(3)?.map(|u| u as u64),
-                })
-            })
+            .query_map(
+                params![source_id, clamp(from), clamp(to), clamp(earliest)],
+                |r| {
+                    Ok(Run {
+                        start_sector: r.get::<_, i64>(0)? as u64,
+                        sectors: r.get::<_, i64>(1)? as u64,
+                        class: SectorClass::from_code(r.get(2)?),
+                        uid: r.get::<_, Option<i64>>(3)?.map(|u| u as u64),
+                    })
+                },
+            )
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }

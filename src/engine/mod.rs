@@ -14,6 +14,7 @@ pub mod hashpipe;
 pub mod info;
 pub mod io;
 pub mod job;
+pub mod layout;
 pub mod output;
 pub mod recover;
 pub mod repair;

@@ -24,8 +24,9 @@ use std::sync::mpsc::sync_channel;
 const PIECE: usize = 512 << 10;
 /// Pieces searched in parallel at most.
 const BATCH: usize = 4;
-/// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from).
-const COMMIT: u64 = 16 << 20;
+/// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from). Layout
+/// runs never span two commits, which bounds their length (catalog::MAX_RUN_SECTORS).
+const COMMIT: u64 = super::catalog::MAX_RUN_SECTORS * SECTOR;
 /// The largest block; a piece is read with this much more so blocks across its end are whole.
 const MAX_BLOCK: usize = 4096;
 

@@ -8,7 +8,8 @@
 
 use super::jobs::{Job, human};
 use seqbox::engine::Error;
-use seqbox::engine::catalog::{Catalog, Run, SECTOR, SectorClass, SourceRow};
+use seqbox::engine::catalog::{Catalog, SECTOR, SectorClass, SourceRow};
+use seqbox::engine::layout::{Cell, cells};
 use std::path::PathBuf;
 
 /// Every class the map shows, in legend order.
@@ -22,86 +23,6 @@ pub const CLASSES: [SectorClass; 8] = [
     SectorClass::Damaged,
     SectorClass::Unreadable,
 ];
-
-/// What one cell covers: sectors of each class, and the container most present in it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Cell {
-    pub start_sector: u64,
-    pub sectors: u64,
-    /// Sectors per class, indexed by the class code.
-    pub counts: [u64; 8],
-    pub uid: Option<u64>,
-}
-
-impl Cell {
-    /// The class the cell is painted as. Damage wins when present at all (it is what a user
-    /// must see), then SBX blocks, then the majority of the rest.
-    pub fn shown(&self) -> Option<SectorClass> {
-        let has = |c: SectorClass| self.counts[c as usize] > 0;
-        for c in [SectorClass::Unreadable, SectorClass::Damaged] {
-            if has(c) {
-                return Some(c);
-            }
-        }
-        let sbx = [
-            SectorClass::SbxMeta,
-            SectorClass::SbxParity,
-            SectorClass::SbxData,
-            SectorClass::SbxBlock,
-        ];
-        if let Some(c) = sbx
-            .into_iter()
-            .filter(|&c| has(c))
-            .max_by_key(|&c| self.counts[c as usize])
-        {
-            return Some(c);
-        }
-        [SectorClass::Other, SectorClass::Empty]
-            .into_iter()
-            .filter(|&c| has(c))
-            .max_by_key(|&c| self.counts[c as usize])
-    }
-}
-
-/// Aggregate `runs` (sorted, possibly extending past the range) into `n` cells covering
-/// sectors `from..to`. O(runs + cells).
-pub fn cells(runs: &[Run], from: u64, to: u64, n: usize) -> Vec<Cell> {
-    let n = n.max(1);
-    let span = to.saturating_sub(from).max(1);
-    let per = span.div_ceil(n as u64).max(1);
-    let count = span.div_ceil(per) as usize;
-    let mut out: Vec<Cell> = (0..count)
-        .map(|i| Cell {
-            start_sector: from + i as u64 * per,
-            sectors: per.min(to.saturating_sub(from + i as u64 * per)),
-            ..Default::default()
-        })
-        .collect();
-    let mut best: Vec<u64> = vec![0; count];
-    for r in runs {
-        let (a, b) = (
-            r.start_sector.max(from),
-            (r.start_sector + r.sectors).min(to),
-        );
-        if a >= b {
-            continue;
-        }
-        let mut s = a;
-        while s < b {
-            let i = ((s - from) / per) as usize;
-            let cell_end = from + (i as u64 + 1) * per;
-            let take = b.min(cell_end) - s;
-            let cell = &mut out[i];
-            cell.counts[r.class as usize] += take;
-            if r.class.is_sbx() && take > best[i] {
-                best[i] = take;
-                cell.uid = r.uid;
-            }
-            s += take;
-        }
-    }
-    out
-}
 
 /// The colour of a class; SBX classes take a hue from their container.
 pub fn color(class: SectorClass, uid: Option<u64>) -> egui::Color32 {
@@ -139,7 +60,8 @@ pub struct View {
     pub source: SourceRow,
     pub from: u64,
     pub to: u64,
-    pub runs: Vec<Run>,
+    /// The view's runs aggregated per cell, once, on the worker thread.
+    pub cells: Vec<Cell>,
     /// Container names by UID, for hover text.
     pub names: Vec<(u64, String)>,
 }
@@ -175,6 +97,7 @@ impl BlockMap {
                 .ok_or_else(|| Error::Invalid("the catalogue has no source".into()))?;
             let (from, to) = range.unwrap_or((0, source.size.div_ceil(SECTOR)));
             let runs = c.runs(source.id, from, to)?;
+            let cells = cells(&runs, from, to, COLUMNS * ROWS);
             let names = c
                 .containers()?
                 .into_iter()
@@ -187,7 +110,7 @@ impl BlockMap {
                 source,
                 from,
                 to,
-                runs,
+                cells,
                 names,
             })
         }));
@@ -218,7 +141,7 @@ impl BlockMap {
         };
         let mut clicked = None;
         let mut zoom: Option<(u64, u64)> = None;
-        let cells = cells(&view.runs, view.from, view.to, COLUMNS * ROWS);
+        let cells = &view.cells;
         ui.horizontal(|ui| {
             ui.strong(format!("Map of {}", view.source.path.display()));
             ui.label(format!(
@@ -296,7 +219,7 @@ impl BlockMap {
         }
         // Legend with totals over the view.
         let mut totals = [0u64; 8];
-        for c in &cells {
+        for c in cells.iter() {
             for (t, n) in totals.iter_mut().zip(c.counts) {
                 *t += n;
             }
@@ -325,48 +248,6 @@ impl BlockMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(start: u64, sectors: u64, class: SectorClass, uid: Option<u64>) -> Run {
-        Run {
-            start_sector: start,
-            sectors,
-            class,
-            uid,
-        }
-    }
-
-    #[test]
-    fn cells_aggregate_runs_and_damage_always_shows() {
-        // 0..100 empty, 100..300 data of container 7, one damaged sector at 300, rest other.
-        let runs = vec![
-            run(0, 100, SectorClass::Empty, None),
-            run(100, 200, SectorClass::SbxData, Some(7)),
-            run(300, 1, SectorClass::Damaged, None),
-            run(301, 99, SectorClass::Other, None),
-        ];
-        let c = cells(&runs, 0, 400, 4);
-        assert_eq!(c.len(), 4);
-        assert_eq!(c[0].shown(), Some(SectorClass::Empty));
-        assert_eq!(
-            (c[1].shown(), c[1].uid),
-            (Some(SectorClass::SbxData), Some(7))
-        );
-        assert_eq!(c[3].counts[SectorClass::Damaged as usize], 1);
-        assert_eq!(
-            c[3].shown(),
-            Some(SectorClass::Damaged),
-            "one bad sector tints the cell"
-        );
-        let total: u64 = c.iter().map(|c| c.counts.iter().sum::<u64>()).sum();
-        assert_eq!(total, 400, "every sector counted once");
-        // A range inside the runs, and more cells than sectors.
-        let c = cells(&runs, 150, 160, 100);
-        assert_eq!(c.len(), 10);
-        assert!(
-            c.iter()
-                .all(|c| c.counts[SectorClass::SbxData as usize] == 1)
-        );
-    }
 
     #[test]
     fn colours_tell_classes_and_containers_apart() {
