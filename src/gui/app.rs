@@ -4,8 +4,10 @@
 use super::decode_tab::DecodeTab;
 use super::dialogs::Dialogs;
 use super::encode_tab::EncodeTab;
+use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
 use super::scan_tab::ScanTab;
+use super::settings::Settings;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Tab {
@@ -22,17 +24,76 @@ pub struct App {
     pub scan: ScanTab,
     pub recover: RecoverTab,
     pub dialogs: Box<dyn Dialogs>,
+    pub settings: Settings,
+    /// The theme shown (light or dark).
+    pub light: bool,
+    /// Where settings are saved; none in tests.
+    settings_file: Option<std::path::PathBuf>,
 }
 
 impl App {
-    pub fn new(_cc: &eframe::CreationContext<'_>, dialogs: Box<dyn Dialogs>) -> App {
-        App {
+    /// The app with the user's saved settings.
+    pub fn new(cc: &eframe::CreationContext<'_>, dialogs: Box<dyn Dialogs>) -> App {
+        let file = Settings::file();
+        let settings = file.as_deref().map(Settings::load).unwrap_or_default();
+        App::with_settings(cc, dialogs, settings, file)
+    }
+
+    /// The app with these settings, saved to `file` when they change (never when `None`).
+    pub fn with_settings(
+        cc: &eframe::CreationContext<'_>,
+        dialogs: Box<dyn Dialogs>,
+        settings: Settings,
+        file: Option<std::path::PathBuf>,
+    ) -> App {
+        let mut app = App {
             tab: Tab::Encode,
             encode: EncodeTab::default(),
             decode: DecodeTab::default(),
             scan: ScanTab::default(),
             recover: RecoverTab::default(),
             dialogs,
+            settings,
+            settings_file: file,
+            light: false,
+        };
+        app.light = app.settings.light_theme;
+        let s = &app.settings;
+        app.encode.out_dir = s.encode_out_dir.clone();
+        app.decode.out_dir = s.decode_out_dir.clone();
+        app.recover.out_dir = s.recover_out_dir.clone();
+        app.encode.protection = match s.protection.as_str() {
+            "standard" => Protection::Standard,
+            "custom" => Protection::Custom,
+            _ => Protection::Strong,
+        };
+        cc.egui_ctx.set_theme(if s.light_theme {
+            egui::Theme::Light
+        } else {
+            egui::Theme::Dark
+        });
+        app
+    }
+
+    /// The settings as the tabs now have them; saved when they changed.
+    fn remember(&mut self) {
+        let now = Settings {
+            light_theme: self.light,
+            encode_out_dir: self.encode.out_dir.clone(),
+            decode_out_dir: self.decode.out_dir.clone(),
+            recover_out_dir: self.recover.out_dir.clone(),
+            protection: match self.encode.protection {
+                Protection::Standard => "standard",
+                Protection::Strong => "strong",
+                Protection::Custom => "custom",
+            }
+            .into(),
+        };
+        if now != self.settings {
+            if let Some(f) = &self.settings_file {
+                now.save_in_background(f.clone());
+            }
+            self.settings = now;
         }
     }
 
@@ -83,6 +144,21 @@ impl eframe::App for App {
                 ] {
                     ui.selectable_value(&mut self.tab, tab, label);
                 }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let label = if self.light {
+                        "Dark theme"
+                    } else {
+                        "Light theme"
+                    };
+                    if ui.button(label).clicked() {
+                        self.light = !self.light;
+                        ui.ctx().set_theme(if self.light {
+                            egui::Theme::Light
+                        } else {
+                            egui::Theme::Dark
+                        });
+                    }
+                });
                 if self.busy() {
                     ui.separator();
                     ui.spinner();
@@ -104,5 +180,6 @@ impl eframe::App for App {
                 Tab::Recover => self.recover.ui(ui, self.dialogs.as_mut()),
             });
         });
+        self.remember();
     }
 }

@@ -9,6 +9,7 @@ mod encode_tab;
 mod jobs;
 mod recover_tab;
 mod scan_tab;
+mod settings;
 #[cfg(test)]
 mod tests;
 
@@ -20,7 +21,11 @@ pub fn run() -> i32 {
         viewport: egui::ViewportBuilder::default()
             .with_title("SeqBox Studio")
             .with_inner_size([960.0, 680.0])
-            .with_min_inner_size([640.0, 420.0]),
+            .with_min_inner_size([640.0, 420.0])
+            .with_icon(
+                eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png"))
+                    .unwrap_or_default(),
+            ),
         ..Default::default()
     };
     let result = eframe::run_native(

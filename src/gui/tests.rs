@@ -31,7 +31,7 @@ impl Dialogs for Scripted {
 fn harness(script: Scripted) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::vec2(1100.0, 900.0))
-        .build_eframe(move |cc| App::new(cc, Box::new(script)))
+        .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
 }
 
 /// Step frames until no job runs (real work happens on worker threads), then settle.
@@ -179,4 +179,40 @@ fn scan_a_scrambled_image_and_recover_its_files() {
     h.get_by_label_contains("2 of 2 file(s) recovered completely.");
     assert_eq!(std::fs::read(d.join("rescued/a.txt")).unwrap(), a);
     assert_eq!(std::fs::read(d.join("rescued/b.doc")).unwrap(), b);
+}
+
+#[test]
+fn settings_follow_the_user_and_are_saved_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.json");
+    let saved = super::settings::Settings {
+        light_theme: true,
+        encode_out_dir: Some(dir.path().join("boxes")),
+        protection: "standard".into(),
+        ..Default::default()
+    };
+    let f = file.clone();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 900.0))
+        .build_eframe(move |cc| {
+            App::with_settings(cc, Box::new(Scripted::default()), saved, Some(f))
+        });
+    h.run();
+    h.get_by_label_contains("boxes");
+    assert_eq!(
+        h.state().encode.protection,
+        super::encode_tab::Protection::Standard
+    );
+    h.get_by_label("Dark theme").click();
+    h.run();
+    assert!(!h.state().light);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "settings were not written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let back = super::settings::Settings::load(&file);
+    assert!(!back.light_theme);
+    assert_eq!(back.encode_out_dir, Some(dir.path().join("boxes")));
 }
