@@ -13,21 +13,10 @@ use seqbox::format::Version;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const RUNS: usize = 5;
-
-fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        last = Some(r);
-    }
-    (best, last.expect("ran"))
-}
+mod common;
+use common::{RUNS, best};
 
 fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;

@@ -15,21 +15,10 @@ use seqbox::format::rs::Layout;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const RUNS: usize = 5;
-
-fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        last = Some(r);
-    }
-    (best, last.expect("ran"))
-}
+mod common;
+use common::{RUNS, best};
 
 fn openssl(path: &Path) -> Option<Duration> {
     let (d, ok) = best(|| {

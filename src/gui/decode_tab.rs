@@ -1,7 +1,7 @@
 //! The Decode tab: open containers, see what they hold before decoding, decode them to a
 //! folder or only check them, and read the result in plain words.
 
-use super::dialogs::Dialogs;
+use super::dialogs::{Dialogs, output_folder_row};
 use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
 use seqbox::engine::decode::{DecodeOpts, DecodeStatus};
@@ -109,18 +109,13 @@ impl DecodeTab {
                 ui.end_row();
             }
         });
-        ui.horizontal(|ui| {
-            let where_ = match &self.out_dir {
-                Some(d) => format!("Output folder: {}", d.display()),
-                None => "Output: beside each container".to_string(),
-            };
-            ui.label(where_);
-            if ui.button("Choose output folder…").clicked()
-                && let Some(d) = dialogs.pick_folder("Where the files go")
-            {
-                self.out_dir = Some(d);
-            }
-        });
+        output_folder_row(
+            ui,
+            dialogs,
+            &mut self.out_dir,
+            "Output: beside each container",
+            "Where the files go",
+        );
         ui.separator();
         if let Some(job) = &self.job {
             if progress_ui(ui, job, "Reading") {

@@ -8,6 +8,28 @@ pub trait Dialogs {
     fn save_file(&mut self, title: &str, name: &str) -> Option<PathBuf>;
 }
 
+/// The "Output folder: … [Choose output folder…]" row shared by the tabs; `none` says where
+/// output goes while no folder is chosen.
+pub fn output_folder_row(
+    ui: &mut egui::Ui,
+    dialogs: &mut dyn Dialogs,
+    folder: &mut Option<PathBuf>,
+    none: &str,
+    title: &str,
+) {
+    ui.horizontal(|ui| {
+        ui.label(match folder {
+            Some(d) => format!("Output folder: {}", d.display()),
+            None => none.to_string(),
+        });
+        if ui.button("Choose output folder…").clicked()
+            && let Some(d) = dialogs.pick_folder(title)
+        {
+            *folder = Some(d);
+        }
+    });
+}
+
 /// The native dialogs (xdg-portal on Linux: no GTK needed; none there -> nothing picked).
 pub struct NativeDialogs;
 

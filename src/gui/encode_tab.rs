@@ -1,7 +1,7 @@
 //! The Encode tab: pick files, choose protection in plain words, encode, and check what was
 //! written.
 
-use super::dialogs::Dialogs;
+use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, progress_ui};
 use seqbox::engine::encode::{EncodeOpts, RsParams, Target};
 use seqbox::engine::{calc, check, encode};
@@ -156,18 +156,13 @@ impl EncodeTab {
                     .labelled_by(label.id);
             }
         });
-        ui.horizontal(|ui| {
-            let where_ = match &self.out_dir {
-                Some(d) => format!("Output folder: {}", d.display()),
-                None => "Output: beside each file".to_string(),
-            };
-            ui.label(where_);
-            if ui.button("Choose output folder…").clicked()
-                && let Some(d) = dialogs.pick_folder("Where the containers go")
-            {
-                self.out_dir = Some(d);
-            }
-        });
+        output_folder_row(
+            ui,
+            dialogs,
+            &mut self.out_dir,
+            "Output: beside each file",
+            "Where the containers go",
+        );
         ui.separator();
         if let Some(job) = &self.job {
             if progress_ui(ui, job, "Encoding") {

@@ -1,7 +1,7 @@
 //! The Recover tab: the containers a scan found, with how complete each is; pick some or all
 //! and get the files back, with the result of each in plain words.
 
-use super::dialogs::Dialogs;
+use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use seqbox::engine::catalog::{Catalog, ContainerRow};
 use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, RecoverStatus, Selection};
@@ -139,17 +139,13 @@ impl RecoverTab {
                 }
             });
         }
-        ui.horizontal(|ui| {
-            ui.label(match &self.out_dir {
-                Some(d) => format!("Output folder: {}", d.display()),
-                None => "Output folder: not chosen".into(),
-            });
-            if ui.button("Choose output folder…").clicked()
-                && let Some(d) = dialogs.pick_folder("Where recovered files go")
-            {
-                self.out_dir = Some(d);
-            }
-        });
+        output_folder_row(
+            ui,
+            dialogs,
+            &mut self.out_dir,
+            "Output folder: not chosen",
+            "Where recovered files go",
+        );
         ui.separator();
         if let Some(job) = &self.job {
             if progress_ui(ui, job, "Recovering") {
