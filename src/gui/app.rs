@@ -177,7 +177,13 @@ impl eframe::App for App {
                         self.tab = Tab::Recover;
                     }
                 }
-                Tab::Recover => self.recover.ui(ui, self.dialogs.as_mut()),
+                Tab::Recover => {
+                    if let Some(uid) = self.recover.ui(ui, self.dialogs.as_mut()) {
+                        // A container picked in the table: its cells outlined on the map.
+                        self.scan.map.highlight = Some(uid);
+                        self.tab = Tab::Scan;
+                    }
+                }
             });
         });
         self.remember();

@@ -21,6 +21,19 @@ pub struct RecoverTab {
     pub report: Option<Result<RecoverReport, String>>,
     /// The container picked on the block map: selected alone and marked.
     pub focus: Option<String>,
+    /// Column the table is sorted by, and whether descending.
+    pub sort: (SortBy, bool),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortBy {
+    /// The order the scan found them in.
+    #[default]
+    Found,
+    Name,
+    Size,
+    Version,
+    Completeness,
 }
 
 impl RecoverTab {
@@ -67,7 +80,34 @@ impl RecoverTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    /// The order rows are shown in.
+    pub(crate) fn order(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.rows.len()).collect();
+        let complete = |r: &ContainerRow| match r.blocks_expected {
+            Some(e) if e > 0 => r.blocks_found as f64 / e as f64,
+            _ => 1.0,
+        };
+        let rows = &self.rows;
+        match self.sort.0 {
+            SortBy::Found => {}
+            SortBy::Name => {
+                idx.sort_by_key(|&i| rows[i].file_name.clone().unwrap_or_default().to_lowercase())
+            }
+            SortBy::Size => idx.sort_by_key(|&i| rows[i].file_size),
+            SortBy::Version => idx.sort_by_key(|&i| rows[i].version),
+            SortBy::Completeness => {
+                idx.sort_by(|&a, &b| complete(&rows[a]).total_cmp(&complete(&rows[b])))
+            }
+        }
+        if self.sort.1 {
+            idx.reverse();
+        }
+        idx
+    }
+
+    /// Draw the tab; returns a container whose "Map" button was pressed.
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<u64> {
+        let mut show = None;
         ui.heading("Get files back from a scan");
         ui.horizontal(|ui| {
             ui.label(match &self.catalog {
@@ -93,11 +133,30 @@ impl RecoverTab {
                     .labelled_by(l.id);
             });
             egui::Grid::new("found").striped(true).show(ui, |ui| {
-                for h in ["", "Name", "Size", "Version", "Blocks found", "Status"] {
-                    ui.strong(h);
+                ui.strong("");
+                for (h, by) in [
+                    ("Name", SortBy::Name),
+                    ("Size", SortBy::Size),
+                    ("Version", SortBy::Version),
+                    ("Blocks found", SortBy::Completeness),
+                ] {
+                    let arrow = match self.sort {
+                        (b, false) if b == by => " ^",
+                        (b, true) if b == by => " v",
+                        _ => "",
+                    };
+                    if ui
+                        .button(format!("{h}{arrow}"))
+                        .on_hover_text(format!("Sort by {h}"))
+                        .clicked()
+                    {
+                        self.sort = (by, self.sort.0 == by && !self.sort.1);
+                    }
                 }
+                ui.strong("Status");
                 ui.end_row();
-                for (i, r) in self.rows.iter().enumerate() {
+                for i in self.order() {
+                    let r = &self.rows[i];
                     let name = r
                         .file_name
                         .clone()
@@ -135,6 +194,13 @@ impl RecoverTab {
                         Some(e) => format!("{} missing", e - found),
                         None => "no metadata found".to_string(),
                     });
+                    if ui
+                        .small_button("Map")
+                        .on_hover_text(format!("Show {name} on the disk map"))
+                        .clicked()
+                    {
+                        show = u64::from_str_radix(&r.uid, 16).ok();
+                    }
                     ui.end_row();
                 }
             });
@@ -167,6 +233,7 @@ impl RecoverTab {
             }
             None => {}
         }
+        show
     }
 
     fn start(&mut self, ctx: &egui::Context) {

@@ -179,6 +179,27 @@ fn scan_a_scrambled_image_and_recover_its_files() {
     h.get_by_label_contains("2 of 2 file(s) recovered completely.");
     assert_eq!(std::fs::read(d.join("rescued/a.txt")).unwrap(), a);
     assert_eq!(std::fs::read(d.join("rescued/b.doc")).unwrap(), b);
+
+    // Sorting by name puts a.txt first, then (clicked again) last.
+    let first_name = |h: &Harness<'static, App>| {
+        let r = &h.state().recover;
+        r.rows[r.order()[0]].file_name.clone().unwrap()
+    };
+    h.get_by_label("Name").click();
+    h.run();
+    assert_eq!(first_name(&h), "a.txt");
+    h.get_by_label("Name ^").click();
+    h.run();
+    h.get_by_label("Name v");
+    assert_eq!(first_name(&h), "b.doc");
+    // "Map" on a row outlines that container on the disk map.
+    h.get_all_by_label("Map")
+        .next()
+        .expect("a Map button per row")
+        .click();
+    h.run();
+    assert_eq!(h.state().tab, Tab::Scan);
+    assert!(h.state().scan.map.highlight.is_some());
 }
 
 #[test]
