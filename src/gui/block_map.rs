@@ -162,6 +162,21 @@ impl BlockMap {
             if ui.button("Whole disk").clicked() {
                 zoom = Some((0, whole));
             }
+            // Pan by half a view.
+            if ui
+                .add_enabled(view.from > 0, egui::Button::new("Earlier"))
+                .clicked()
+            {
+                let back = (len / 2).min(view.from);
+                zoom = Some((view.from - back, view.to - back));
+            }
+            if ui
+                .add_enabled(view.to < whole, egui::Button::new("Later"))
+                .clicked()
+            {
+                let fwd = (len / 2).min(whole - view.to);
+                zoom = Some((view.from + fwd, view.to + fwd));
+            }
         });
         let size = egui::vec2(ui.available_width().min(1100.0), 260.0);
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());

@@ -163,6 +163,14 @@ fn scan_a_scrambled_image_and_recover_its_files() {
         h.query_by_label_contains("bytes 0..").is_none(),
         "zoomed into the middle"
     );
+    let from = |h: &Harness<'static, App>| h.state().scan.map.view.as_ref().unwrap().from;
+    let before = from(&h);
+    h.get_by_label("Later").click();
+    wait(&mut h);
+    assert!(from(&h) > before, "panned forward");
+    h.get_by_label("Earlier").click();
+    wait(&mut h);
+    assert_eq!(from(&h), before, "and back");
     h.get_by_label("Whole disk").click();
     wait(&mut h);
     h.get_by_label_contains("bytes 0..");
