@@ -84,19 +84,17 @@ pub fn info(r: &InfoReport) {
         row("starts at", format!("byte {} (0x{:x})", r.offset, r.offset));
     }
     row("block positions", r.block_positions.to_string());
-    if r.metadata.is_none() {
-        if let (Some(d), Some(p)) = (r.rs_data, r.rs_parity) {
-            row(
-                "Reed-Solomon",
-                format!(
-                    "{d} data + {p} parity per block set, burst level {}",
-                    r.burst
-                ),
-            );
-        }
-        for n in &r.geometry_notes {
-            row("note", n.clone());
-        }
+    if let (Some(d), Some(p)) = (r.rs_data, r.rs_parity) {
+        row(
+            "Reed-Solomon",
+            format!(
+                "{d} data + {p} parity per block set, burst level {}",
+                r.burst
+            ),
+        );
+    }
+    for n in &r.geometry_notes {
+        row("note", n.clone());
     }
     if r.password {
         row("password", "yes".into());
@@ -124,18 +122,6 @@ pub fn info(r: &InfoReport) {
         (Some(k), Some(h), _) => row("hash", format!("{k} {h}")),
         (_, _, Some(raw)) => row("hash", format!("unknown kind: {raw}")),
         _ => row("hash", "-".into()),
-    }
-    if let (Some(d), Some(p)) = (r.rs_data, r.rs_parity) {
-        row(
-            "Reed-Solomon",
-            format!(
-                "{d} data + {p} parity per block set, burst level {}",
-                r.burst
-            ),
-        );
-    }
-    for n in &r.geometry_notes {
-        row("note", n.clone());
     }
     if !m.unknown_fields.is_empty() {
         row("unknown fields", m.unknown_fields.join(", "));
