@@ -32,6 +32,8 @@ pub struct EncodeTab {
     pub password: String,
     pub out_dir: Option<PathBuf>,
     job: Option<Job<Vec<FileResult>>>,
+    /// Which file the running job is on: (index from 1, count, name).
+    current: std::sync::Arc<std::sync::Mutex<(usize, usize, String)>>,
     pub results: Vec<FileResult>,
 }
 
@@ -46,6 +48,7 @@ impl Default for EncodeTab {
             password: String::new(),
             out_dir: None,
             job: None,
+            current: Default::default(),
             results: Vec::new(),
         }
     }
@@ -165,7 +168,8 @@ impl EncodeTab {
         );
         ui.separator();
         if let Some(job) = &self.job {
-            if progress_ui(ui, job, "Encoding") {
+            let (i, n, name) = self.current.lock().map(|c| c.clone()).unwrap_or_default();
+            if progress_ui(ui, job, &format!("File {i} of {n}, {name}")) {
                 job.cancel.cancel();
             }
         } else if ui
@@ -216,9 +220,14 @@ impl EncodeTab {
     fn start(&mut self, ctx: &egui::Context) {
         let jobs: Vec<EncodeOpts> = self.files.iter().map(|f| self.opts(f.clone())).collect();
         self.results.clear();
+        let current = self.current.clone();
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
             let mut out = Vec::new();
-            for opts in jobs {
+            let count = jobs.len();
+            for (i, opts) in jobs.into_iter().enumerate() {
+                if let Ok(mut c) = current.lock() {
+                    *c = (i + 1, count, name(&opts.input));
+                }
                 let outcome = encode::run(&opts, cancel, progress).and_then(|r| {
                     // Read back what was written before calling it safe.
                     let c = check::run(&check::CheckOpts::new(&r.output), cancel, progress)?;
