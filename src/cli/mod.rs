@@ -437,10 +437,7 @@ fn run_encode(a: EncodeArgs) -> i32 {
                 overwrite: a.overwrite,
                 sbx_time,
             };
-            let bar = progress::Bar::new(file);
-            let r = encode::run(&opts, &cancel, &|p| bar.update(p));
-            bar.finish();
-            r
+            progress::Bar::new(file).run(|p| encode::run(&opts, &cancel, p))
         },
         |_| true,
         print::encode,
@@ -465,10 +462,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
                 burst: a.burst,
                 overwrite: a.overwrite,
             };
-            let bar = progress::Bar::new(c);
-            let r = decode::run(&opts, &cancel, &|p| bar.update(p));
-            bar.finish();
-            r
+            progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
         },
         decode::DecodeReport::success,
         print::decode,
@@ -498,10 +492,7 @@ fn run_check(a: CheckArgs) -> i32 {
                 password: a.password.clone(),
                 burst: a.burst,
             };
-            let bar = progress::Bar::new(c);
-            let r = check::run(&opts, &cancel, &|p| bar.update(p));
-            bar.finish();
-            r
+            progress::Bar::new(c).run(|p| check::run(&opts, &cancel, p))
         },
         |r| r.ok,
         print::check,
@@ -538,10 +529,7 @@ fn run_repair(a: RepairArgs) -> i32 {
                 burst: a.burst,
                 overwrite: a.overwrite,
             };
-            let bar = progress::Bar::new(c);
-            let r = repair::run(&opts, &cancel, &|p| bar.update(p));
-            bar.finish();
-            r
+            progress::Bar::new(c).run(|p| repair::run(&opts, &cancel, p))
         },
         repair::RepairReport::success,
         print::repair,
@@ -628,9 +616,8 @@ fn run_scan(a: ScanArgs) -> i32 {
         uids,
     };
     let cancel = CancelFlag::new();
-    let bar = progress::Bar::counting(&a.catalog, "SBX blocks found");
-    let r = scan::run(&opts, &cancel, &|p| bar.update(p));
-    bar.finish();
+    let r = progress::Bar::counting(&a.catalog, "SBX blocks found")
+        .run(|p| scan::run(&opts, &cancel, p));
     single("scan", r, a.json, |_| true, print::scan)
 }
 
@@ -658,9 +645,7 @@ fn run_recover(a: RecoverArgs) -> i32 {
         password: a.password.clone(),
     };
     let cancel = CancelFlag::new();
-    let bar = progress::Bar::new(&a.out);
-    let r = recover::run(&opts, &cancel, &|p| bar.update(p));
-    bar.finish();
+    let r = progress::Bar::new(&a.out).run(|p| recover::run(&opts, &cancel, p));
     single(
         "recover",
         r,

@@ -55,6 +55,13 @@ impl Bar {
         }
     }
 
+    /// Run `job` with this bar showing its progress, then clear the bar.
+    pub fn run<R>(self, job: impl FnOnce(&(dyn Fn(Progress) + Sync)) -> R) -> R {
+        let result = job(&|p| self.update(p));
+        self.finish();
+        result
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
