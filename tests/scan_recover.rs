@@ -579,3 +579,66 @@ fn password_containers_are_found_and_recovered_with_their_password() {
     let plain = scan_into(&d.join("plain.sqlite"), &[p]);
     assert_eq!(plain.containers, 0);
 }
+
+#[test]
+fn the_blocks_at_a_byte_range_say_which_sequence_numbers_lie_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = noise(512 * 40, 77);
+    let c = container(
+        d,
+        "seq.bin",
+        &data,
+        Version::V1,
+        RsParams::default(),
+        "0000000000aa",
+    );
+    // Blocks 0..=10 at 1000 (the metadata block is a run of its own, then data 1..=10), and
+    // data 31..=40 at 20 000.
+    let mut image = vec![0u8; 40_000];
+    image[1000..1000 + 11 * 512].copy_from_slice(&c[..11 * 512]);
+    image[20_000..20_000 + 10 * 512].copy_from_slice(&c[31 * 512..41 * 512]);
+    std::fs::write(d.join("img"), &image).unwrap();
+    let catalog = d.join("c.sqlite");
+    scan_into(&catalog, &[d.join("img")]);
+    let cat = Catalog::open_existing(&catalog).unwrap();
+    let src = cat.sources().unwrap()[0].id;
+    let seqs = |from: u64, to: u64| -> Vec<(i64, i64)> {
+        cat.blocks_between(src, from, to, 8)
+            .unwrap()
+            .iter()
+            .map(|r| (r.seq, r.last_seq()))
+            .collect()
+    };
+    // A range inside the first run finds it, although the run starts before the range.
+    assert_eq!(seqs(3000, 3100), vec![(1, 10)]);
+    assert_eq!(seqs(0, 40_000), vec![(0, 0), (1, 10), (31, 40)]);
+    assert_eq!(
+        seqs(25_200, 40_000),
+        vec![],
+        "after the end of the last run"
+    );
+    assert_eq!(seqs(18_000, 20_001), vec![(31, 40)]);
+    assert_eq!(
+        cat.blocks_between(src, 0, 40_000, 1).unwrap().len(),
+        1,
+        "limit"
+    );
+}
+
+#[test]
+fn a_scan_of_a_missing_image_fails_without_leaving_a_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("c.sqlite");
+    let opts = ScanOpts {
+        sources: vec![dir.path().join("no-such.img")],
+        catalog: catalog.clone(),
+        ..Default::default()
+    };
+    let e = scan::run(&opts, &CancelFlag::new(), &|_| {}).unwrap_err();
+    assert!(matches!(e, Error::Read { .. }), "{e}");
+    assert!(
+        !catalog.exists(),
+        "no catalogue for a scan that never started"
+    );
+}

@@ -678,6 +678,49 @@ impl Catalog {
         Ok(out)
     }
 
+    /// The runs of SBX blocks of a source that overlap bytes `from..to`, in order, at most
+    /// `limit` of them: what the map's hover shows as sequence numbers.
+    pub fn blocks_between(
+        &self,
+        source_id: i64,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<BlockRunRow>, Error> {
+        // The run that starts before `from` and may reach into it, then those starting inside.
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT * FROM (SELECT offset, end_offset, count, version, uid, seq, seq_step
+                   FROM block_run WHERE source_id = ?1 AND offset < ?2
+                   ORDER BY offset DESC LIMIT 1) WHERE end_offset > ?2
+                 UNION ALL
+                 SELECT * FROM (SELECT offset, end_offset, count, version, uid, seq, seq_step
+                   FROM block_run WHERE source_id = ?1 AND offset >= ?2 AND offset < ?3
+                   ORDER BY offset LIMIT ?4)",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map(
+                params![source_id, clamp(from), clamp(to), limit as i64],
+                |r| {
+                    Ok(BlockRunRow {
+                        offset: r.get::<_, i64>(0)? as u64,
+                        end_offset: r.get::<_, i64>(1)? as u64,
+                        count: r.get::<_, i64>(2)? as u64,
+                        version: r.get::<_, i64>(3)? as u8,
+                        uid: r.get::<_, i64>(4)? as u64,
+                        seq: r.get::<_, i64>(5)?,
+                        seq_step: r.get::<_, i64>(6)?,
+                    })
+                },
+            )
+            .map_err(self.err())?;
+        let mut out: Vec<BlockRunRow> = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        out.truncate(limit);
+        Ok(out)
+    }
+
     /// Layout runs of a source overlapping sectors `from..to`, in order.
     pub fn runs(&self, source_id: i64, from: u64, to: u64) -> Result<Vec<Run>, Error> {
         let mut st = self
@@ -706,6 +749,26 @@ impl Catalog {
             )
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+}
+
+/// A run of consecutive SBX blocks as stored: `count` blocks from `offset`, sequence numbers
+/// `seq`, `seq + seq_step`, …
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockRunRow {
+    pub offset: u64,
+    pub end_offset: u64,
+    pub count: u64,
+    pub version: u8,
+    pub uid: u64,
+    pub seq: i64,
+    pub seq_step: i64,
+}
+
+impl BlockRunRow {
+    /// The sequence number of the last block of the run.
+    pub fn last_seq(&self) -> i64 {
+        self.seq + (self.count as i64 - 1) * self.seq_step
     }
 }
 

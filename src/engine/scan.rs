@@ -73,16 +73,17 @@ pub fn run(
     if opts.sources.is_empty() {
         return Err(Error::Invalid("no source to scan".into()));
     }
-    let mut catalog = Catalog::open(&opts.catalog)?;
-    let keystream = opts
-        .password
-        .as_deref()
-        .map(|p| password::keystream(p.as_bytes(), MAX_BLOCK));
+    // Every source must open before the catalogue is created: a typo leaves nothing behind.
     let mut sizes = Vec::new();
     for path in &opts.sources {
         let mut f = File::open(path).map_err(Error::read(path))?;
         sizes.push(f.seek(SeekFrom::End(0)).map_err(Error::read(path))?);
     }
+    let mut catalog = Catalog::open(&opts.catalog)?;
+    let keystream = opts
+        .password
+        .as_deref()
+        .map(|p| password::keystream(p.as_bytes(), MAX_BLOCK));
     let total: u64 = sizes
         .iter()
         .map(|&s| {
