@@ -5,7 +5,7 @@ mod gui;
 
 fn main() {
     let code = if std::env::args_os().len() <= 1 {
-        gui::run()
+        gui::run(Vec::new())
     } else {
         cli::main()
     };

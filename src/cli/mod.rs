@@ -55,6 +55,15 @@ enum Command {
     Recover(RecoverArgs),
     /// List the containers in a catalogue: name, size, UID, version, blocks found / expected.
     Catalog(CatalogArgs),
+    /// Open the desktop app (what `seqbox` alone does) with these files open in it.
+    Gui(GuiArgs),
+}
+
+#[derive(Args)]
+struct GuiArgs {
+    /// Files to open: a scan catalogue (.sqlite) shows its map and containers, SBX containers
+    /// (.sbx, .ecsbx) go to Decode, other files to Encode.
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -308,6 +317,7 @@ pub fn main() -> i32 {
         Command::Scan(a) => run_scan(a),
         Command::Recover(a) => run_recover(a),
         Command::Catalog(a) => run_catalog(a),
+        Command::Gui(a) => crate::gui::run(a.paths),
     }
 }
 

@@ -6,7 +6,7 @@ use super::dialogs::Dialogs;
 use super::encode_tab::EncodeTab;
 use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
-use super::scan_tab::ScanTab;
+use super::scan_tab::{ScanAction, ScanTab};
 use super::settings::Settings;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -97,6 +97,38 @@ impl App {
         }
     }
 
+    /// Open a catalogue from an earlier scan: its map in Scan, its containers in Recover.
+    pub fn open_catalog(&mut self, ctx: &egui::Context, catalog: std::path::PathBuf) {
+        self.scan.open(ctx, catalog.clone());
+        self.recover.open(ctx, catalog);
+        self.tab = Tab::Scan;
+    }
+
+    /// Files given on the command line or by a file manager ("Open with"): catalogues open
+    /// their scan, containers go to Decode, anything else to Encode.
+    pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
+        let ext = |p: &std::path::Path| {
+            p.extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        let mut containers = Vec::new();
+        for p in paths {
+            match ext(&p).as_str() {
+                "sqlite" | "db3" => self.open_catalog(ctx, p),
+                "sbx" | "ecsbx" => containers.push(p),
+                _ => {
+                    self.encode.files.push(p);
+                    self.tab = Tab::Encode;
+                }
+            }
+        }
+        if !containers.is_empty() {
+            self.decode.add(ctx, containers);
+            self.tab = Tab::Decode;
+        }
+    }
+
     /// Whether any job is running (for tests and for the window title).
     pub fn busy(&self) -> bool {
         self.encode.busy() || self.decode.busy() || self.scan.busy() || self.recover.busy()
@@ -171,10 +203,14 @@ impl eframe::App for App {
                 Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
                 Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
                 Tab::Scan => {
-                    if let Some(uid) = self.scan.ui(ui, self.dialogs.as_mut()) {
-                        // An SBX cell clicked on the map: that container, in the Recover tab.
-                        self.recover.focus(uid);
-                        self.tab = Tab::Recover;
+                    match self.scan.ui(ui, self.dialogs.as_mut()) {
+                        Some(ScanAction::Focus(uid)) => {
+                            // An SBX cell clicked on the map: that container, in Recover.
+                            self.recover.focus(uid);
+                            self.tab = Tab::Recover;
+                        }
+                        Some(ScanAction::Opened(catalog)) => self.recover.open(ui.ctx(), catalog),
+                        None => {}
                     }
                 }
                 Tab::Recover => {

@@ -7,8 +7,9 @@
 //! per cell, so a 1 TB image costs what its runs cost, never one entry per sector.
 
 use super::jobs::{Job, human};
+use super::problem::Problem;
 use seqbox::engine::Error;
-use seqbox::engine::catalog::{Catalog, SECTOR, SectorClass, SourceRow};
+use seqbox::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
 use seqbox::engine::layout::{Cell, cells};
 use std::path::PathBuf;
 
@@ -73,8 +74,19 @@ pub struct BlockMap {
     job: Option<Job<View>>,
     /// Container whose cells are outlined.
     pub highlight: Option<u64>,
-    pub error: Option<String>,
+    pub error: Option<Problem>,
+    /// Where the cells were drawn in the last frame (for pointer tests and benchmarks).
+    pub rect: Option<egui::Rect>,
+    /// The SBX blocks under the hovered cell (its sector range), looked up on a worker.
+    hover: Option<(SectorRange, Vec<BlockRunRow>)>,
+    hover_job: Option<(SectorRange, Job<Vec<BlockRunRow>>)>,
 }
+
+/// Sectors `from..to` of the source.
+type SectorRange = (u64, u64);
+
+/// Block runs listed in a hover text at most.
+const HOVER_RUNS: usize = 6;
 
 /// Cells across one row of the map.
 const COLUMNS: usize = 128;
@@ -117,6 +129,12 @@ impl BlockMap {
     }
 
     pub fn poll(&mut self) {
+        if let Some((range, j)) = self.hover_job.as_mut()
+            && let Some(r) = j.poll()
+        {
+            self.hover = Some((*range, r.unwrap_or_default()));
+            self.hover_job = None;
+        }
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
         {
@@ -125,7 +143,7 @@ impl BlockMap {
                     self.view = Some(v);
                     self.error = None;
                 }
-                Err(e) => self.error = Some(e.to_string()),
+                Err(e) => self.error = Some(Problem::new(&e)),
             }
             self.job = None;
         }
@@ -134,8 +152,9 @@ impl BlockMap {
     /// Draw the map; returns the container of an SBX cell the user clicked.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<u64> {
         let Some(view) = &self.view else {
-            if let Some(e) = &self.error {
-                ui.label(format!("No map: {e}"));
+            if let Some(p) = &self.error {
+                ui.label("The map cannot be drawn:");
+                p.ui(ui);
             }
             return None;
         };
@@ -180,6 +199,7 @@ impl BlockMap {
         });
         let size = egui::vec2(ui.available_width().min(1100.0), 260.0);
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+        self.rect = Some(rect);
         let painter = ui.painter_at(rect);
         let (w, h) = (rect.width() / COLUMNS as f32, rect.height() / ROWS as f32);
         for (i, cell) in cells.iter().enumerate() {
@@ -226,7 +246,64 @@ impl BlockMap {
             if let Some(n) = name {
                 lines.push(format!("container: {n}"));
             }
-            response.clone().on_hover_text(lines.join("\n"));
+            let range = (cell.start_sector, cell.start_sector + cell.sectors);
+            let sbx = CLASSES
+                .iter()
+                .any(|c| c.is_sbx() && cell.counts[*c as usize] > 0);
+            match &self.hover {
+                Some((r, blocks)) if *r == range => {
+                    for b in blocks.iter().take(HOVER_RUNS - 1) {
+                        let who = view
+                            .names
+                            .iter()
+                            .find(|(id, _)| *id == b.uid)
+                            .map_or(format!("UID {:012x}", b.uid), |(_, n)| n.clone());
+                        lines.push(if b.count == 1 {
+                            format!("{who}: block {} at byte {}", b.seq, b.offset)
+                        } else if b.seq_step != 1 {
+                            // Interleaved Reed–Solomon layouts store every B-th block in a row.
+                            format!(
+                                "{who}: blocks {}, {}, … {} at bytes {}..{}",
+                                b.seq,
+                                b.seq + b.seq_step,
+                                b.last_seq(),
+                                b.offset,
+                                b.end_offset
+                            )
+                        } else {
+                            format!(
+                                "{who}: blocks {}–{} at bytes {}..{}",
+                                b.seq,
+                                b.last_seq(),
+                                b.offset,
+                                b.end_offset
+                            )
+                        });
+                    }
+                    if blocks.len() >= HOVER_RUNS {
+                        lines.push("…".into());
+                    }
+                }
+                _ if sbx => {
+                    lines.push("looking up sequence numbers…".into());
+                    if self.hover_job.as_ref().is_none_or(|(r, _)| *r != range)
+                        && let Some(catalog) = self.catalog.clone()
+                    {
+                        let id = view.source.id;
+                        let job = Job::spawn(ui.ctx(), move |_, _| {
+                            Catalog::open_existing(&catalog)?.blocks_between(
+                                id,
+                                range.0 * SECTOR,
+                                range.1 * SECTOR,
+                                HOVER_RUNS,
+                            )
+                        });
+                        self.hover_job = Some((range, job));
+                    }
+                }
+                _ => {}
+            }
+            response.clone().on_hover_text_at_pointer(lines.join("\n"));
             if response.clicked() && cell.uid.is_some() {
                 clicked = cell.uid;
                 self.highlight = cell.uid;
@@ -250,9 +327,28 @@ impl BlockMap {
                     "{}: {}",
                     class_name(c),
                     human(totals[c as usize] * SECTOR)
-                ));
+                ))
+                .on_hover_text(format!("{} sectors of 512 bytes", totals[c as usize]));
             }
         });
+        // One hue per container: which is which.
+        if !view.names.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Containers:");
+                for (uid, name) in view.names.iter().take(40) {
+                    let (r, _) =
+                        ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                    ui.painter()
+                        .rect_filled(r, 2.0, color(SectorClass::SbxData, Some(*uid)));
+                    ui.label(name).on_hover_text(format!(
+                        "UID {uid:012x}: data in this colour, metadata lighter, parity darker"
+                    ));
+                }
+                if view.names.len() > 40 {
+                    ui.label(format!("and {} more", view.names.len() - 40));
+                }
+            });
+        }
         if let (Some(range), Some(catalog)) = (zoom, self.catalog.clone()) {
             self.load(ui.ctx(), catalog, Some(range));
         }

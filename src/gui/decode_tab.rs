@@ -4,6 +4,7 @@
 use super::dialogs::{Dialogs, output_folder_row};
 use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
+use super::problem::Problem;
 use seqbox::engine::decode::{DecodeOpts, DecodeStatus};
 use seqbox::engine::encode::Target;
 use seqbox::engine::info::InfoReport;
@@ -21,10 +22,10 @@ pub struct Outcome {
 #[derive(Default)]
 pub struct DecodeTab {
     pub containers: Vec<PathBuf>,
-    pub infos: Vec<Result<InfoReport, String>>,
+    pub infos: Vec<Result<InfoReport, Problem>>,
     pub password: String,
     pub out_dir: Option<PathBuf>,
-    info_job: Option<Job<Vec<Result<InfoReport, String>>>>,
+    info_job: Option<Job<Vec<Result<InfoReport, Problem>>>>,
     job: Option<Job<Vec<Outcome>>>,
     pub results: Vec<Outcome>,
 }
@@ -44,7 +45,7 @@ impl DecodeTab {
         self.info_job = Some(Job::spawn(ctx, move |_, _| {
             Ok(list
                 .iter()
-                .map(|c| info::run(c, pw.as_deref()).map_err(|e| e.to_string()))
+                .map(|c| info::run(c, pw.as_deref()).map_err(Problem::from))
                 .collect())
         }));
     }
@@ -61,11 +62,12 @@ impl DecodeTab {
             && let Some(r) = j.poll()
         {
             self.results = r.unwrap_or_else(|e| {
+                let p = Problem::new(&e);
                 vec![Outcome {
                     container: PathBuf::new(),
-                    words: e.to_string(),
+                    words: p.sentence,
                     ok: false,
-                    details: Vec::new(),
+                    details: vec![p.details],
                 }]
             });
             self.job = None;
@@ -99,8 +101,8 @@ impl DecodeTab {
                     Some(Ok(info)) => {
                         ui.label(describe(info));
                     }
-                    Some(Err(e)) => {
-                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    Some(Err(p)) => {
+                        ui.vertical(|ui| p.ui(ui));
                     }
                     None => {
                         ui.label("reading…");
@@ -118,7 +120,7 @@ impl DecodeTab {
         );
         ui.separator();
         if let Some(job) = &self.job {
-            if progress_ui(ui, job, "Reading") {
+            if progress_ui(ui, job, "Reading", "Cancel") {
                 job.cancel.cancel();
             }
         } else {
@@ -253,10 +255,11 @@ impl DecodeTab {
 }
 
 fn failed(c: PathBuf, e: seqbox::engine::Error) -> Outcome {
+    let p = Problem::new(&e);
     Outcome {
-        words: format!("{}: {e}", name(&c)),
+        words: format!("{}: {}", name(&c), p.sentence),
         ok: false,
-        details: Vec::new(),
+        details: vec![p.details],
         container: c,
     }
 }

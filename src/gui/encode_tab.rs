@@ -3,6 +3,7 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, progress_ui};
+use super::problem::Problem;
 use seqbox::engine::encode::{EncodeOpts, RsParams, Target};
 use seqbox::engine::{calc, check, encode};
 use seqbox::format::Version;
@@ -20,7 +21,17 @@ pub enum Protection {
 /// What happened to one file.
 pub struct FileResult {
     pub input: PathBuf,
-    pub outcome: Result<String, String>,
+    pub outcome: Result<String, Problem>,
+}
+
+/// What the running job has done so far, shared with its worker thread: the file it is on
+/// (index from 0) and the result of each file already finished, in order.
+#[derive(Default)]
+struct Running {
+    files: Vec<PathBuf>,
+    current: usize,
+    checking: bool,
+    done: Vec<FileResult>,
 }
 
 pub struct EncodeTab {
@@ -31,10 +42,12 @@ pub struct EncodeTab {
     pub use_password: bool,
     pub password: String,
     pub out_dir: Option<PathBuf>,
-    job: Option<Job<Vec<FileResult>>>,
-    /// Which file the running job is on: (index from 1, count, name).
-    current: std::sync::Arc<std::sync::Mutex<(usize, usize, String)>>,
+    job: Option<Job<()>>,
+    running: std::sync::Arc<std::sync::Mutex<Running>>,
+    /// Every file's result once the job has ended (cancelled files are not listed).
     pub results: Vec<FileResult>,
+    /// Why the job stopped early, if it did.
+    pub stopped: Option<Problem>,
 }
 
 impl Default for EncodeTab {
@@ -48,8 +61,9 @@ impl Default for EncodeTab {
             password: String::new(),
             out_dir: None,
             job: None,
-            current: Default::default(),
+            running: Default::default(),
             results: Vec::new(),
+            stopped: None,
         }
     }
 }
@@ -83,45 +97,20 @@ impl EncodeTab {
         if let Some(job) = self.job.as_mut()
             && let Some(result) = job.poll()
         {
-            self.results = match result {
-                Ok(r) => r,
-                Err(e) => vec![FileResult {
-                    input: PathBuf::new(),
-                    outcome: Err(e.to_string()),
-                }],
-            };
+            if let Ok(mut r) = self.running.lock() {
+                self.results = std::mem::take(&mut r.done);
+            }
+            self.stopped = result.err().map(Problem::from);
             self.job = None;
         }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
         ui.heading("Protect files");
-        ui.horizontal(|ui| {
-            if ui.button("Add files…").clicked() {
-                self.files.extend(dialogs.pick_files("Files to protect"));
-            }
-            if !self.files.is_empty() && ui.button("Clear list").clicked() {
-                self.files.clear();
-            }
-        });
-        if self.files.is_empty() {
-            ui.label("Add files with the button above, or drop them on the window.");
-        }
-        let mut remove = None;
-        for (i, f) in self.files.iter().enumerate() {
-            ui.horizontal(|ui| {
-                ui.label(f.display().to_string());
-                if ui
-                    .small_button("Remove")
-                    .on_hover_text("Take this file off the list")
-                    .clicked()
-                {
-                    remove = Some(i);
-                }
-            });
-        }
-        if let Some(i) = remove {
-            self.files.remove(i);
+        if self.job.is_some() {
+            self.running_ui(ui);
+        } else {
+            self.list_ui(ui, dialogs);
         }
         ui.separator();
         ui.label("Protection");
@@ -168,8 +157,16 @@ impl EncodeTab {
         );
         ui.separator();
         if let Some(job) = &self.job {
-            let (i, n, name) = self.current.lock().map(|c| c.clone()).unwrap_or_default();
-            if progress_ui(ui, job, &format!("File {i} of {n}, {name}")) {
+            let what = match self.running.lock() {
+                Ok(r) => format!(
+                    "{} file {} of {}",
+                    if r.checking { "Checking" } else { "Encoding" },
+                    r.current + 1,
+                    r.files.len()
+                ),
+                Err(_) => "Encoding".into(),
+            };
+            if progress_ui(ui, job, &what, "Cancel") {
                 job.cancel.cancel();
             }
         } else if ui
@@ -178,14 +175,81 @@ impl EncodeTab {
         {
             self.start(ui.ctx());
         }
-        for r in &self.results {
-            match &r.outcome {
-                Ok(words) => ui.label(words),
-                Err(e) => ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("Failed: {}: {e}", r.input.display()),
-                ),
-            };
+        if let Some(p) = &self.stopped {
+            p.ui(ui);
+        }
+    }
+
+    /// The files to encode, each with its result from the last run, and the buttons to change
+    /// the list.
+    fn list_ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+        ui.horizontal(|ui| {
+            if ui.button("Add files…").clicked() {
+                self.files.extend(dialogs.pick_files("Files to protect"));
+            }
+            if !self.files.is_empty() && ui.button("Clear list").clicked() {
+                self.files.clear();
+                self.results.clear();
+            }
+        });
+        if self.files.is_empty() {
+            ui.label("Add files with the button above, or drop them on the window.");
+        }
+        let mut remove = None;
+        for (i, f) in self.files.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(f.display().to_string());
+                if ui
+                    .small_button("Remove")
+                    .on_hover_text("Take this file off the list")
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
+            });
+            if let Some(r) = self.results.iter().find(|r| &r.input == f) {
+                ui.indent(("result", i), |ui| match &r.outcome {
+                    Ok(words) => {
+                        ui.label(words);
+                    }
+                    Err(p) => p.ui(ui),
+                });
+            }
+        }
+        if let Some(i) = remove {
+            self.files.remove(i);
+        }
+    }
+
+    /// While a job runs: each file with its state (done with its result, working, waiting).
+    fn running_ui(&self, ui: &mut egui::Ui) {
+        let Ok(r) = self.running.lock() else {
+            return;
+        };
+        for (i, f) in r.files.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(f.display().to_string());
+                match r.done.get(i) {
+                    Some(FileResult { outcome: Ok(_), .. }) => ui.label("done"),
+                    Some(FileResult {
+                        outcome: Err(_), ..
+                    }) => ui.colored_label(ui.visuals().error_fg_color, "failed"),
+                    None if i == r.current => ui.label(if r.checking {
+                        "checking what was written…"
+                    } else {
+                        "encoding…"
+                    }),
+                    None => ui.weak("waiting"),
+                };
+            });
+            if let Some(d) = r.done.get(i) {
+                ui.indent(("result", i), |ui| match &d.outcome {
+                    Ok(words) => {
+                        ui.label(words);
+                    }
+                    Err(p) => p.ui(ui),
+                });
+            }
         }
     }
 
@@ -220,28 +284,38 @@ impl EncodeTab {
     fn start(&mut self, ctx: &egui::Context) {
         let jobs: Vec<EncodeOpts> = self.files.iter().map(|f| self.opts(f.clone())).collect();
         self.results.clear();
-        let current = self.current.clone();
+        self.stopped = None;
+        let running = self.running.clone();
+        if let Ok(mut r) = running.lock() {
+            *r = Running {
+                files: self.files.clone(),
+                ..Running::default()
+            };
+        }
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
-            let mut out = Vec::new();
-            let count = jobs.len();
-            for (i, opts) in jobs.into_iter().enumerate() {
-                if let Ok(mut c) = current.lock() {
-                    *c = (i + 1, count, name(&opts.input));
+            let set = |f: &dyn Fn(&mut Running)| {
+                if let Ok(mut r) = running.lock() {
+                    f(&mut r);
                 }
+            };
+            for (i, opts) in jobs.into_iter().enumerate() {
+                set(&|r| {
+                    r.current = i;
+                    r.checking = false;
+                });
                 let outcome = encode::run(&opts, cancel, progress).and_then(|r| {
                     // Read back what was written before calling it safe.
+                    set(&|r| r.checking = true);
                     let c = check::run(&check::CheckOpts::new(&r.output), cancel, progress)?;
                     Ok(if c.ok {
                         format!(
-                            "{} -> {} ({}, checked)",
-                            name(&r.input),
+                            "Protected as {} ({}), and checked.",
                             r.output.display(),
                             jobs_human(r.container_size)
                         )
                     } else {
                         format!(
-                            "{} -> {}: the check of the written container FAILED",
-                            name(&r.input),
+                            "Written to {}, but reading it back FAILED: do not rely on it.",
                             r.output.display()
                         )
                     })
@@ -249,12 +323,15 @@ impl EncodeTab {
                 if let Err(seqbox::engine::Error::Cancelled) = outcome {
                     return Err(seqbox::engine::Error::Cancelled);
                 }
-                out.push(FileResult {
+                let result = FileResult {
                     input: opts.input.clone(),
-                    outcome: outcome.map_err(|e| e.to_string()),
-                });
+                    outcome: outcome.map_err(Problem::from),
+                };
+                if let Ok(mut r) = running.lock() {
+                    r.done.push(result);
+                }
             }
-            Ok(out)
+            Ok(())
         }));
     }
 }

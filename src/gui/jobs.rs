@@ -60,9 +60,9 @@ impl<R: Send + 'static> Job<R> {
     }
 }
 
-/// Draw a job's progress: a bar with bytes, rate and time left, and a Cancel button.
-/// Returns true when the user asked to cancel.
-pub fn progress_ui<R>(ui: &mut egui::Ui, job: &Job<R>, what: &str) -> bool {
+/// Draw a job's progress: a bar with bytes, rate and time left, and a button labelled `stop`
+/// ("Cancel", or "Pause" where starting again resumes). Returns true when it was clicked.
+pub fn progress_ui<R>(ui: &mut egui::Ui, job: &Job<R>, what: &str, stop: &str) -> bool {
     let p = job.progress;
     let (done, total) = p.map_or((0, 0), |p| (p.bytes_done, p.bytes_total));
     let fraction = if total > 0 {
@@ -90,7 +90,7 @@ pub fn progress_ui<R>(ui: &mut egui::Ui, job: &Job<R>, what: &str) -> bool {
             human(total),
             human(rate as u64)
         ));
-        if ui.button("Cancel").clicked() {
+        if ui.button(stop).clicked() {
             cancel = true;
         }
     });

@@ -4,9 +4,10 @@
 mod app;
 mod block_map;
 mod decode_tab;
-mod dialogs;
+pub mod dialogs;
 mod encode_tab;
 mod jobs;
+mod problem;
 mod recover_tab;
 mod scan_tab;
 mod settings;
@@ -15,8 +16,9 @@ mod tests;
 
 pub use app::App;
 
-/// Open the main window; returns the process exit code.
-pub fn run() -> i32 {
+/// Open the main window with `paths` open in it (see `App::open_paths`); returns the process
+/// exit code.
+pub fn run(paths: Vec<std::path::PathBuf>) -> i32 {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("SeqBox Studio")
@@ -31,7 +33,11 @@ pub fn run() -> i32 {
     let result = eframe::run_native(
         "SeqBox Studio",
         options,
-        Box::new(|cc| Ok(Box::new(App::new(cc, Box::new(dialogs::NativeDialogs))))),
+        Box::new(|cc| {
+            let mut app = App::new(cc, Box::new(dialogs::NativeDialogs));
+            app.open_paths(&cc.egui_ctx, paths);
+            Ok(Box::new(app))
+        }),
     );
     match result {
         Ok(()) => 0,

@@ -3,6 +3,7 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
+use super::problem::Problem;
 use seqbox::engine::catalog::{Catalog, ContainerRow};
 use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, RecoverStatus, Selection};
 use seqbox::format::block::parse_uid;
@@ -16,9 +17,11 @@ pub struct RecoverTab {
     pub filter: String,
     pub out_dir: Option<PathBuf>,
     pub password: String,
+    /// Also write files with blocks missing (the gaps filled with zeros, listed in details).
+    pub partial: bool,
     load: Option<Job<Vec<ContainerRow>>>,
     job: Option<Job<RecoverReport>>,
-    pub report: Option<Result<RecoverReport, String>>,
+    pub report: Option<Result<RecoverReport, Problem>>,
     /// The container picked on the block map: selected alone and marked.
     pub focus: Option<String>,
     /// Column the table is sorted by, and whether descending.
@@ -68,14 +71,14 @@ impl RecoverTab {
                     self.selected = vec![true; rows.len()];
                     self.rows = rows;
                 }
-                Err(e) => self.report = Some(Err(e.to_string())),
+                Err(e) => self.report = Some(Err(Problem::new(&e))),
             }
             self.load = None;
         }
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
         {
-            self.report = Some(r.map_err(|e| e.to_string()));
+            self.report = Some(r.map_err(|e| Problem::new(&e)));
             self.job = None;
         }
     }
@@ -212,25 +215,36 @@ impl RecoverTab {
             "Output folder: not chosen",
             "Where recovered files go",
         );
+        ui.checkbox(
+            &mut self.partial,
+            "Also save incomplete files (missing parts filled with zeros)",
+        );
         ui.separator();
         if let Some(job) = &self.job {
-            if progress_ui(ui, job, "Recovering") {
+            if progress_ui(ui, job, "Recovering", "Cancel") {
                 job.cancel.cancel();
             }
         } else {
             let ready = self.out_dir.is_some() && self.selected.iter().any(|&s| s);
-            if ui
-                .add_enabled(ready, egui::Button::new("Recover selected"))
-                .clicked()
-            {
-                self.start(ui.ctx());
-            }
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(ready, egui::Button::new("Recover selected"))
+                    .clicked()
+                {
+                    self.start(ui.ctx());
+                }
+                if self.rows.is_empty() {
+                    ui.weak("Scan a disk first, or open the catalogue of an earlier scan.");
+                } else if self.out_dir.is_none() {
+                    ui.weak("Choose an output folder first (not on the disk being rescued).");
+                } else if !ready {
+                    ui.weak("Select at least one file.");
+                }
+            });
         }
         match &self.report {
             Some(Ok(r)) => report_ui(ui, r),
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
+            Some(Err(p)) => p.ui(ui),
             None => {}
         }
         show
@@ -251,7 +265,7 @@ impl RecoverTab {
             catalog,
             out_dir,
             select: Selection::Uids(uids),
-            partial: false,
+            partial: self.partial,
             password: (!self.password.is_empty()).then(|| self.password.clone()),
         };
         self.report = None;
@@ -282,10 +296,31 @@ fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
             RecoverStatus::Repaired => {
                 format!("{name}: recovered after repairing damaged blocks, verified")
             }
-            RecoverStatus::Partial => format!(
-                "{name}: partly recoverable, {} missing",
-                human(c.missing_bytes)
-            ),
+            RecoverStatus::Partial => {
+                let first = c
+                    .missing
+                    .first()
+                    .map(|m| {
+                        format!(
+                            " (bytes {}–{}{})",
+                            m.byte_start,
+                            m.byte_end.saturating_sub(1),
+                            if c.missing.len() > 1 { " and more" } else { "" }
+                        )
+                    })
+                    .unwrap_or_default();
+                if c.output.is_some() {
+                    format!(
+                        "{name}: saved, but {} is missing{first}, filled with zeros",
+                        human(c.missing_bytes)
+                    )
+                } else {
+                    format!(
+                        "{name}: {} is missing{first}; not saved (tick \"Also save incomplete files\" to keep the rest)",
+                        human(c.missing_bytes)
+                    )
+                }
+            }
             RecoverStatus::Unrecoverable => format!("{name}: not recoverable"),
         };
         ui.label(words);

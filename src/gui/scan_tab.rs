@@ -5,8 +5,18 @@ use super::block_map::BlockMap;
 use super::dialogs::Dialogs;
 use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
+use super::problem::Problem;
+use seqbox::engine::Error;
 use seqbox::engine::scan::{self, ScanOpts, ScanReport};
 use std::path::PathBuf;
+
+/// What a click in the Scan tab asks of the rest of the app.
+pub enum ScanAction {
+    /// An SBX cell of this container was clicked on the map.
+    Focus(u64),
+    /// A catalogue from an earlier scan was opened: show its containers in Recover.
+    Opened(PathBuf),
+}
 
 #[derive(Default)]
 pub struct ScanTab {
@@ -15,7 +25,9 @@ pub struct ScanTab {
     pub catalog: Option<PathBuf>,
     pub password: String,
     job: Option<Job<ScanReport>>,
-    pub report: Option<Result<ScanReport, String>>,
+    pub report: Option<Result<ScanReport, Problem>>,
+    /// The last scan was paused; starting again resumes it from its last commit.
+    pub paused: Option<(u64, u64)>,
     /// The layout of the scanned source, refreshed while the scan runs.
     pub map: BlockMap,
     last_map: Option<std::time::Instant>,
@@ -55,20 +67,44 @@ impl ScanTab {
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
         {
-            if r.is_ok() {
-                finished = self.catalog_path();
-                if let Some(c) = finished.clone() {
-                    self.map.load(ctx, c, None);
+            let progress = j.progress;
+            match r {
+                Ok(report) => {
+                    finished = self.catalog_path();
+                    self.paused = None;
+                    self.report = Some(Ok(report));
                 }
+                Err(Error::Cancelled) => {
+                    self.paused = Some(progress.map_or((0, 0), |p| (p.bytes_done, p.bytes_total)));
+                    self.report = None;
+                }
+                Err(e) => self.report = Some(Err(Problem::new(&e))),
             }
-            self.report = Some(r.map_err(|e| e.to_string()));
+            // The map shows what was committed, finished or not.
+            if let Some(c) = self.catalog_path().filter(|c| c.exists()) {
+                self.map.load(ctx, c, None);
+            }
             self.job = None;
         }
         finished
     }
 
-    /// Draw the tab; returns the container of a map cell the user clicked.
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<u64> {
+    /// What the running scan last reported.
+    pub fn progress(&self) -> Option<seqbox::engine::Progress> {
+        self.job.as_ref().and_then(|j| j.progress)
+    }
+
+    /// Show the map of a catalogue written by an earlier scan (nothing is scanned).
+    pub fn open(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        self.catalog = Some(catalog.clone());
+        self.report = None;
+        self.paused = None;
+        self.map.load(ctx, catalog, None);
+    }
+
+    /// Draw the tab; returns what a click asks of the other tabs.
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<ScanAction> {
+        let mut action = None;
         ui.heading("Find SBX blocks on a disk");
         ui.label("Disk images and devices are only ever read, never written.");
         ui.horizontal(|ui| {
@@ -93,6 +129,19 @@ impl ScanTab {
             {
                 self.catalog = Some(c);
             }
+            if self.job.is_none()
+                && ui
+                    .button("Open a previous scan…")
+                    .on_hover_text("Show the map and the containers of a catalogue made earlier")
+                    .clicked()
+                && let Some(c) = dialogs
+                    .pick_files("A catalogue (.sbxscan.sqlite) from an earlier scan")
+                    .into_iter()
+                    .next()
+            {
+                self.open(ui.ctx(), c.clone());
+                action = Some(ScanAction::Opened(c));
+            }
         });
         ui.horizontal(|ui| {
             let l = ui.label("Password of SeqBox v1–3 containers (if any):");
@@ -105,18 +154,42 @@ impl ScanTab {
         });
         ui.separator();
         if let Some(job) = &self.job {
-            if progress_ui(ui, job, "Scanning") {
+            if progress_ui(ui, job, "Scanning", "Pause") {
                 job.cancel.cancel();
             }
-            if let Some(p) = job.progress {
-                ui.label(format!("{} SBX blocks found so far", p.items));
+            if let Some(p) = self.progress() {
+                let containers = self.map.view.as_ref().map_or(0, |v| v.names.len());
+                ui.label(format!(
+                    "{} SBX blocks of {containers} container(s) found so far",
+                    p.items
+                ));
             }
-        } else if ui
-            .add_enabled(!self.sources.is_empty(), egui::Button::new("Start scan"))
-            .on_hover_text("A scan that was stopped resumes where it left off")
-            .clicked()
-        {
-            self.start(ui.ctx());
+        } else {
+            match self.paused {
+                Some((done, total)) if total > 0 => {
+                    ui.label(format!(
+                        "Scan paused after {} of {}. Resume to go on from where it stopped.",
+                        human(done),
+                        human(total)
+                    ));
+                }
+                Some(_) => {
+                    ui.label("Scan paused. Resume to go on from where it stopped.");
+                }
+                None => {}
+            }
+            let label = if self.paused.is_some() {
+                "Resume scan"
+            } else {
+                "Start scan"
+            };
+            if ui
+                .add_enabled(!self.sources.is_empty(), egui::Button::new(label))
+                .on_hover_text("A scan that was stopped resumes where it left off")
+                .clicked()
+            {
+                self.start(ui.ctx());
+            }
         }
         match &self.report {
             Some(Ok(r)) => {
@@ -136,16 +209,14 @@ impl ScanTab {
                     ));
                 }
             }
-            Some(Err(e)) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("The scan stopped: {e}"),
-                );
+            Some(Err(p)) => {
+                ui.label("The scan stopped:");
+                p.ui(ui);
             }
             None => {}
         }
         ui.separator();
-        self.map.ui(ui)
+        self.map.ui(ui).map(ScanAction::Focus).or(action)
     }
 
     fn start(&mut self, ctx: &egui::Context) {

@@ -245,3 +245,182 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
     assert!(!back.light_theme);
     assert_eq!(back.encode_out_dir, Some(dir.path().join("boxes")));
 }
+
+#[test]
+fn encode_reports_each_file_on_its_own_and_errors_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("keep.txt"), noise(9_000, 5)).unwrap();
+    std::fs::write(d.join("gone.bin"), noise(100, 6)).unwrap();
+    std::fs::write(d.join("taken.txt"), noise(100, 7)).unwrap();
+    std::fs::write(d.join("taken.txt.sbx"), b"someone else's file").unwrap();
+    let mut script = Scripted::default();
+    script.files.push_back(vec![
+        d.join("keep.txt"),
+        d.join("gone.bin"),
+        d.join("taken.txt"),
+    ]);
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Add files…").click();
+    h.run();
+    // The file vanishes between being added and being encoded.
+    std::fs::remove_file(d.join("gone.bin")).unwrap();
+    h.get_by_label("Encode files").click();
+    wait(&mut h);
+
+    let results = &h.state().encode.results;
+    assert_eq!(results.len(), 3, "one result per file");
+    assert!(results[0].outcome.is_ok());
+    h.get_by_label_contains("Protected as");
+    h.get_by_label("“gone.bin” could not be found.");
+    h.get_by_label(
+        "“taken.txt.sbx” is already there, so it was left untouched; choose another folder.",
+    );
+    assert_eq!(
+        std::fs::read(d.join("taken.txt.sbx")).unwrap(),
+        b"someone else's file",
+        "an existing file is never replaced"
+    );
+    // The exact words are one click away.
+    let details = h.get_all_by_label("Details").count();
+    assert_eq!(details, 2, "a Details expander under each failure");
+    h.get_all_by_label("Details").next().unwrap().click();
+    h.run();
+    h.get_by_label_contains(&format!("cannot read {}", d.join("gone.bin").display()));
+}
+
+#[test]
+fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = noise(20_000, 8);
+    let container = std::fs::read(encode_file(d, "late.txt", &data)).unwrap();
+    // A large, sparse image with the container at its very end: long enough to pause.
+    let image = d.join("big.img");
+    let size: u64 = 3 << 30;
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::File::create(&image).unwrap();
+        f.seek(SeekFrom::Start(size - container.len() as u64))
+            .unwrap();
+        f.write_all(&container).unwrap();
+    }
+    let catalog = d.join("big.img.sbxscan.sqlite");
+    let mut script = Scripted::default();
+    script.files.push_back(vec![image.clone()]);
+    script.files.push_back(vec![catalog.clone()]);
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Scan").click();
+    h.run();
+    h.get_by_label("Add images…").click();
+    h.run();
+    h.get_by_label("Start scan").click();
+    // Pause once a few commits (every 16 MiB) are in the catalogue.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h
+        .state()
+        .scan
+        .progress()
+        .is_none_or(|p| p.bytes_done < 64 << 20)
+    {
+        assert!(Instant::now() < deadline, "the scan did not start");
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    h.get_by_label("Pause").click();
+    wait(&mut h);
+    h.get_by_label_contains("Scan paused after");
+    let paused_at = h.state().scan.paused.expect("paused").0;
+    assert!(paused_at < size, "paused before the end");
+    h.get_by_label("Resume scan").click();
+    wait(&mut h);
+    h.get_by_label_contains("Scan finished: 1 container(s)");
+    h.get_by_label_contains("(resumed)");
+
+    // Later, in a new window: open the catalogue without scanning again.
+    let mut script = Scripted::default();
+    script.files.push_back(vec![catalog.clone()]);
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Scan").click();
+    h.run();
+    h.get_by_label("Open a previous scan…").click();
+    wait(&mut h);
+    h.get_by_label_contains("Map of");
+    h.get_by_label_contains("SBX data:");
+    h.get_by_label("Recover").click();
+    wait(&mut h);
+    h.get_by_label("late.txt");
+}
+
+#[test]
+fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = noise(10 * 496, 9);
+    let input = d.join("notes.txt");
+    std::fs::write(&input, &data).unwrap();
+    let opts = seqbox::engine::encode::EncodeOpts {
+        version: seqbox::format::Version::V1,
+        ..seqbox::engine::encode::EncodeOpts::new(&input)
+    };
+    let c =
+        seqbox::engine::encode::run(&opts, &seqbox::engine::CancelFlag::new(), &|_| {}).unwrap();
+    let mut container = std::fs::read(c.output).unwrap();
+    // Data block 3 (bytes 992..1488 of the file) is lost.
+    container[3 * 512..4 * 512].fill(0);
+    std::fs::write(d.join("disk.img"), &container).unwrap();
+    std::fs::create_dir(d.join("out")).unwrap();
+    let mut script = Scripted::default();
+    script.files.push_back(vec![d.join("disk.img")]);
+    script.folders.push_back(d.join("out"));
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Scan").click();
+    h.run();
+    h.get_by_label("Add images…").click();
+    h.run();
+    h.get_by_label("Start scan").click();
+    wait(&mut h);
+    h.get_by_label("Recover").click();
+    wait(&mut h);
+    h.get_by_label_contains("Choose an output folder first");
+    h.get_by_label("Choose output folder…").click();
+    h.run();
+    h.get_by_label("Recover selected").click();
+    wait(&mut h);
+    h.get_by_label_contains("notes.txt: 496 bytes is missing (bytes 992–1487); not saved");
+    assert!(!d.join("out/notes.txt").exists());
+
+    h.get_by_label("Also save incomplete files (missing parts filled with zeros)")
+        .click();
+    h.run();
+    h.get_by_label("Recover selected").click();
+    wait(&mut h);
+    h.get_by_label_contains("notes.txt: saved, but 496 bytes is missing (bytes 992–1487)");
+    let back = std::fs::read(d.join("out/notes.txt")).unwrap();
+    assert_eq!(back.len(), data.len());
+    assert!(back[992..1488].iter().all(|&b| b == 0));
+    assert_eq!(back[..992], data[..992]);
+    assert_eq!(back[1488..], data[1488..]);
+}
+
+#[test]
+fn files_given_on_the_command_line_open_where_they_belong() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sbx = encode_file(d, "letter.txt", &noise(3000, 10));
+    std::fs::write(d.join("plain.doc"), b"words").unwrap();
+    let mut h = harness(Scripted::default());
+    h.run();
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .open_paths(&ctx, vec![d.join("plain.doc"), sbx.clone()]);
+    wait(&mut h);
+    assert_eq!(h.state().tab, Tab::Decode, "a container opens in Decode");
+    assert_eq!(h.state().decode.containers, vec![sbx]);
+    h.get_by_label_contains("letter.txt — 2.9 KiB");
+    assert_eq!(h.state().encode.files, vec![d.join("plain.doc")]);
+}
