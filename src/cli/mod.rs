@@ -3,6 +3,7 @@
 
 mod print;
 mod progress;
+mod snapshot;
 
 use clap::{Args, Parser, Subcommand};
 use seqbox::engine::catalog::Catalog;
@@ -55,6 +56,9 @@ enum Command {
     Recover(RecoverArgs),
     /// List the containers in a catalogue: name, size, UID, version, blocks found / expected.
     Catalog(CatalogArgs),
+    /// ext4 snapshots: record a file system's files, recover them verified later.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
     /// Open the desktop app (what `seqbox` alone does) with these files open in it.
     Gui(GuiArgs),
 }
@@ -317,6 +321,7 @@ pub fn main() -> i32 {
         Command::Scan(a) => run_scan(a),
         Command::Recover(a) => run_recover(a),
         Command::Catalog(a) => run_catalog(a),
+        Command::Snapshot(c) => snapshot::run(c),
         Command::Gui(a) => crate::gui::run(a.paths),
     }
 }

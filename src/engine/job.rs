@@ -41,6 +41,8 @@ pub enum Stage {
     Checking,
     Scanning,
     Recovering,
+    /// Reading a file system's structure and fingerprinting its files.
+    Snapshotting,
 }
 
 /// One progress sample. Small and `Copy` so it can cross threads cheaply.

@@ -8,6 +8,7 @@ pub mod check;
 pub mod container;
 pub mod decode;
 pub mod encode;
+pub mod ext4;
 pub mod fat;
 pub mod geometry;
 pub mod hashpipe;

@@ -2,6 +2,8 @@
 //! and a runner for the real `seqbox` binary.
 #![allow(dead_code)]
 
+pub mod ext4img;
+
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,740 @@
+//! Recovering files from a snapshot: check the image is the same file system, then for every
+//! selected file read each block, compare its digest with the snapshot's — intact, changed or
+//! unreadable — write intact blocks, zero-fill the rest, optionally look for moved copies of
+//! the missing blocks across the whole image, and call a file identical only when its final
+//! SHA-256 equals the snapshot's. The image is opened read-only; outputs are written through
+//! `AtomicFile` under sanitised names inside the output folder, never replacing a file unless
+//! asked.
+
+use super::fs::{BitmapCache, Fs};
+use super::image::Image;
+use super::mapping::{self, Run};
+use super::snapshot::block_digest;
+use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
+use super::{Problem, display_path};
+use crate::engine::io::same_file;
+use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
+use crate::engine::output::AtomicFile;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Clone, Debug, Default)]
+pub struct RecoverOpts {
+    pub snapshot: PathBuf,
+    /// `None`: the latest snapshot in the database.
+    pub snapshot_id: Option<i64>,
+    pub image: PathBuf,
+    /// `None`: the snapshot's partition offset, else the one ext partition found.
+    pub offset: Option<u64>,
+    /// Files or folders (absolute paths in the snapshot); empty: everything.
+    pub paths: Vec<Vec<u8>>,
+    pub out_dir: PathBuf,
+    /// Scan the whole image for moved copies of blocks that changed in place.
+    pub search_moved: bool,
+    /// Replace existing files in `out_dir` (otherwise new names are made unique).
+    pub overwrite: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// The output's SHA-256 equals the snapshot's.
+    Identical,
+    /// Some bytes came back; `damaged` lists the rest (zero-filled).
+    Partial {
+        percent_intact: f64,
+    },
+    NotRecoverable,
+}
+
+fn path_text<S: Serializer>(p: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&display_path(p))
+}
+
+/// Output paths in JSON: UTF-8 where they are, `\xNN` for other bytes (Unix).
+fn out_text<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_str(&os_text(p)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(unix)]
+fn os_text(p: &Path) -> String {
+    display_path(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+}
+
+#[cfg(not(unix))]
+fn os_text(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileVerdict {
+    /// The path in the snapshot (raw bytes; JSON shows it with `\xNN` for non-UTF-8 bytes).
+    #[serde(serialize_with = "path_text")]
+    pub path: Vec<u8>,
+    /// Where it was written (`None` when nothing could be).
+    #[serde(serialize_with = "out_text")]
+    pub out_path: Option<PathBuf>,
+    pub size: u64,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Damaged byte ranges of the file, start inclusive, end exclusive (zero-filled).
+    pub damaged: Vec<(u64, u64)>,
+    /// Bytes whose block changed since the snapshot (overwritten or erased).
+    pub changed_bytes: u64,
+    /// Bytes that could not be read (I/O errors).
+    pub unreadable_bytes: u64,
+    /// Bytes found at a new place on the disk (`search_moved`).
+    pub moved_bytes: u64,
+    /// What happened, in plain words.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecoverReport {
+    pub snapshot_id: i64,
+    pub out_dir: PathBuf,
+    pub files: Vec<FileVerdict>,
+    pub identical: u64,
+    pub partial: u64,
+    pub not_recoverable: u64,
+    /// Selected paths that are not in the snapshot.
+    pub not_found: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl RecoverReport {
+    /// Every selected file came back identical.
+    pub fn success(&self) -> bool {
+        !self.files.is_empty()
+            && self.not_found.is_empty()
+            && self.files.iter().all(|f| f.verdict == Verdict::Identical)
+    }
+}
+
+pub const DIFFERENT_DISK: &str = "This snapshot belongs to a different disk.";
+const CHUNK: u64 = 4 << 20;
+
+/// Open the image at the snapshot's file system, or refuse.
+fn open_matching(opts: &RecoverOpts, s: &SnapshotInfo) -> Result<Fs, Error> {
+    let matches = |fs: &Fs| {
+        fs.sb.uuid_string() == s.fs_uuid
+            && fs.sb.block_size == s.block_size
+            && fs.sb.blocks_count == s.blocks_count
+    };
+    let tries: Vec<Option<u64>> = match opts.offset {
+        Some(o) => vec![Some(o)],
+        None => vec![Some(s.partition_offset), None],
+    };
+    let mut last = None;
+    for t in tries {
+        match Image::open(&opts.image, t).and_then(Fs::open) {
+            Ok(fs) if matches(&fs) => return Ok(fs),
+            Ok(_) => last = Some(Error::Invalid(DIFFERENT_DISK.into())),
+            Err(e) => last = last.or(Some(e)),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Invalid(DIFFERENT_DISK.into())))
+}
+
+/// The output path of snapshot path `p` inside `out_dir`: every component kept as its raw
+/// bytes (Unix) but `.`/`..`/NUL made harmless, so nothing escapes the folder.
+pub fn target_for(out_dir: &Path, p: &[u8]) -> Option<PathBuf> {
+    let mut t = out_dir.to_path_buf();
+    let mut any = false;
+    for c in p.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        let mut c = c.to_vec();
+        if c == b"." || c == b".." {
+            c.insert(0, b'_');
+        }
+        for b in &mut c {
+            if *b == 0 || (cfg!(windows) && b"\\:*?\"<>|".contains(b)) {
+                *b = b'_';
+            }
+        }
+        t.push(os_name(c));
+        any = true;
+    }
+    let inside = t
+        .strip_prefix(out_dir)
+        .is_ok_and(|rel| rel.components().all(|c| matches!(c, Component::Normal(_))));
+    (any && inside).then_some(t)
+}
+
+#[cfg(unix)]
+fn os_name(c: Vec<u8>) -> OsString {
+    std::os::unix::ffi::OsStringExt::from_vec(c)
+}
+
+#[cfg(not(unix))]
+fn os_name(c: Vec<u8>) -> OsString {
+    OsString::from(String::from_utf8_lossy(&c).into_owned())
+}
+
+/// Create the folders between `out_dir` and `target`, refusing to go through a symlink or a
+/// file in the way.
+fn make_parents(out_dir: &Path, target: &Path) -> Result<(), String> {
+    let rel = target
+        .parent()
+        .and_then(|p| p.strip_prefix(out_dir).ok())
+        .unwrap_or(Path::new(""));
+    let mut d = out_dir.to_path_buf();
+    for c in rel.components() {
+        d.push(c);
+        match d.symlink_metadata() {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(format!("{} is in the way (not a folder)", d.display())),
+            Err(_) => std::fs::create_dir(&d)
+                .map_err(|e| format!("cannot create {}: {e}", d.display()))?,
+        }
+    }
+    Ok(())
+}
+
+/// `name (1).ext`, `name (2).ext`, … until free.
+fn unique(target: &Path) -> PathBuf {
+    if target.symlink_metadata().is_err() {
+        return target.to_path_buf();
+    }
+    let stem = target.file_stem().unwrap_or_default().to_os_string();
+    let ext = target.extension().map(|e| e.to_os_string());
+    (1u64..)
+        .map(|n| {
+            let mut name = stem.clone();
+            name.push(format!(" ({n})"));
+            if let Some(e) = &ext {
+                name.push(".");
+                name.push(e);
+            }
+            target.with_file_name(name)
+        })
+        .find(|p| p.symlink_metadata().is_err())
+        .expect("a free name")
+}
+
+/// Per block of a file, what recovery found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Intact,
+    Changed {
+        erased: bool,
+    },
+    Unreadable,
+    /// The snapshot holds no digest for it (read error while snapshotting).
+    Unknown,
+}
+
+/// A file being recovered: what is still missing after the in-place pass.
+struct Work {
+    verdict: FileVerdict,
+    /// Missing full blocks: (digest, logical block).
+    missing: Vec<([u8; DIGEST_LEN], u64)>,
+    sha256: Option<Vec<u8>>,
+    /// Damaged logical blocks (sorted).
+    damaged_blocks: Vec<u64>,
+    holes: bool,
+}
+
+pub fn run(
+    opts: &RecoverOpts,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<RecoverReport, Error> {
+    let db = Snapshots::open(&opts.snapshot)?;
+    let info = db.info(opts.snapshot_id)?;
+    if !info.fingerprinted {
+        return Err(Error::Invalid(
+            "This snapshot was taken without fingerprints (map only), so recovered files could not be verified; take a fingerprinted snapshot.".into(),
+        ));
+    }
+    let fs = open_matching(opts, &info)?;
+    std::fs::create_dir_all(&opts.out_dir).map_err(Error::write(&opts.out_dir))?;
+    refuse_same_device(&opts.image, &opts.out_dir)?;
+    let mut entries = Vec::new();
+    let mut not_found = Vec::new();
+    if opts.paths.is_empty() {
+        entries = db.files(info.id, b"")?;
+    } else {
+        for p in &opts.paths {
+            let found = db.files(info.id, p)?;
+            if found.is_empty() {
+                not_found.push(display_path(p));
+            }
+            entries.extend(found);
+        }
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+    }
+    let bs = info.block_size;
+    let total: u64 = entries.iter().map(|e| e.size).sum::<u64>()
+        + if opts.search_moved {
+            fs.sb.blocks_count * bs
+        } else {
+            0
+        };
+    let mut p = Progress {
+        stage: Stage::Recovering,
+        bytes_done: 0,
+        bytes_total: total,
+        items: 0,
+    };
+    let mut throttle = Throttle::default();
+    throttle.report(progress, p);
+    let mut bitmaps = BitmapCache::default();
+    let mut problems = Vec::new();
+    let mut works = Vec::new();
+    for e in &entries {
+        cancel.check()?;
+        let row = db
+            .inode(info.id, e.ino)?
+            .ok_or_else(|| Error::Invalid(format!("inode {} missing from the snapshot", e.ino)))?;
+        let extents = db.extents(info.id, e.ino)?;
+        let w = recover_file(
+            opts,
+            &fs,
+            &mut bitmaps,
+            &e.path,
+            &row,
+            &extents,
+            &mut problems,
+            cancel,
+            &mut |n| {
+                p.bytes_done += n;
+                throttle.report(progress, p);
+            },
+        )?;
+        p.items += 1;
+        works.push(w);
+    }
+    if opts.search_moved {
+        search_moved(&fs, &mut works, cancel, &mut |n| {
+            p.bytes_done += n;
+            throttle.report(progress, p);
+        })?;
+    }
+    let mut files = Vec::new();
+    for mut w in works {
+        finish(&mut w, bs)?;
+        files.push(w.verdict);
+    }
+    progress(p);
+    let count = |f: fn(&Verdict) -> bool| files.iter().filter(|v| f(&v.verdict)).count() as u64;
+    Ok(RecoverReport {
+        snapshot_id: info.id,
+        out_dir: opts.out_dir.clone(),
+        identical: count(|v| *v == Verdict::Identical),
+        partial: count(|v| matches!(v, Verdict::Partial { .. })),
+        not_recoverable: count(|v| *v == Verdict::NotRecoverable),
+        files,
+        not_found,
+        problems,
+    })
+}
+
+/// Refuse an output folder on the very device being recovered (a block device image).
+fn refuse_same_device(image: &Path, out_dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        if let (Ok(i), Ok(o)) = (std::fs::metadata(image), std::fs::metadata(out_dir))
+            && i.file_type().is_block_device()
+            && i.rdev() == o.dev()
+        {
+            return Err(Error::Invalid(format!(
+                "{} is on the disk being recovered; choose a folder on another disk",
+                out_dir.display()
+            )));
+        }
+    }
+    let _ = (image, out_dir);
+    Ok(())
+}
+
+/// Pass 1 for one path: read, verify and write every block in place.
+#[allow(clippy::too_many_arguments)]
+fn recover_file(
+    opts: &RecoverOpts,
+    fs: &Fs,
+    bitmaps: &mut BitmapCache,
+    path: &[u8],
+    row: &InodeRow,
+    extents: &[ExtentRow],
+    problems: &mut Vec<Problem>,
+    cancel: &CancelFlag,
+    advance: &mut dyn FnMut(u64),
+) -> Result<Work, Error> {
+    let bs = fs.block_size();
+    let size = row.size;
+    let mut w = Work {
+        verdict: FileVerdict {
+            path: path.to_vec(),
+            out_path: None,
+            size,
+            verdict: Verdict::NotRecoverable,
+            damaged: Vec::new(),
+            changed_bytes: 0,
+            unreadable_bytes: 0,
+            moved_bytes: 0,
+            reasons: Vec::new(),
+        },
+        missing: Vec::new(),
+        sha256: row.sha256.clone(),
+        damaged_blocks: Vec::new(),
+        holes: false,
+    };
+    let Some(target) = target_for(&opts.out_dir, path) else {
+        w.verdict
+            .reasons
+            .push("The name cannot be used in the output folder.".into());
+        return Ok(w);
+    };
+    if let Err(e) = make_parents(&opts.out_dir, &target) {
+        w.verdict.reasons.push(e);
+        return Ok(w);
+    }
+    if target.symlink_metadata().is_ok() && same_file(&target, &opts.image) {
+        return Err(Error::Invalid(format!(
+            "refusing to write over the image {}",
+            opts.image.display()
+        )));
+    }
+    let target = if opts.overwrite {
+        target
+    } else {
+        unique(&target)
+    };
+    let mut out = AtomicFile::create(&target, opts.overwrite)?;
+    out.file().set_len(size).map_err(Error::write(&target))?;
+    if let Some(data) = &row.inline_data {
+        out.file().write_all(data).map_err(Error::write(&target))?;
+        w.verdict
+            .reasons
+            .push("Stored in the snapshot itself (a small file): always recoverable.".into());
+        w.verdict.out_path = Some(out.commit(opts.overwrite)?);
+        return Ok(w);
+    }
+    // Blocks the file's inode maps now, when it still exists: those are not "reused".
+    let live: Vec<Run> = match fs.inode(row.ino as u32) {
+        Ok(i) if !i.is_deleted() && i.generation == row.generation => {
+            let mut m = mapping::map(fs, &i, &mut Vec::new()).runs;
+            m.sort_by_key(|r| r.physical);
+            m
+        }
+        _ => Vec::new(),
+    };
+    let owned_now = |b: u64| {
+        let k = live.partition_point(|r| r.physical <= b);
+        k > 0 && b < live[k - 1].physical + live[k - 1].len
+    };
+    let mut covered = 0u64;
+    let (mut reused_intact, mut erased, mut unknown) = (0u64, 0u64, 0u64);
+    let mut buf = Vec::new();
+    for e in extents {
+        covered += e.length;
+        if e.unwritten {
+            w.holes = true;
+            continue;
+        }
+        let mut done = 0;
+        while done < e.length {
+            cancel.check()?;
+            let n = (e.length - done).min(CHUNK / bs);
+            buf.resize((n * bs) as usize, 0);
+            let whole = fs.read_blocks(e.physical + done, &mut buf).is_ok();
+            for k in 0..n {
+                let logical = e.logical + done + k;
+                let phys = e.physical + done + k;
+                let at = logical * bs;
+                if at >= size {
+                    break;
+                }
+                let len = (size - at).min(bs) as usize;
+                let block = &mut buf[(k * bs) as usize..((k + 1) * bs) as usize];
+                let readable = whole || fs.read_blocks(phys, block).is_ok();
+                let want: Option<[u8; DIGEST_LEN]> = e
+                    .digests
+                    .get(((done + k) as usize) * DIGEST_LEN..((done + k) as usize + 1) * DIGEST_LEN)
+                    .map(|d| d.try_into().expect("16 bytes"));
+                let state = match (readable, want) {
+                    (false, _) => State::Unreadable,
+                    (true, None) => State::Unknown,
+                    (true, Some(d)) if block_digest(&block[..len]) == d => State::Intact,
+                    (true, Some(_)) => State::Changed {
+                        erased: block[..len].iter().all(|&b| b == 0),
+                    },
+                };
+                match state {
+                    State::Intact => {
+                        out.file()
+                            .seek(SeekFrom::Start(at))
+                            .map_err(Error::write(&target))?;
+                        out.file()
+                            .write_all(&block[..len])
+                            .map_err(Error::write(&target))?;
+                        if fs.block_in_use(phys, bitmaps) == Some(true) && !owned_now(phys) {
+                            reused_intact += 1;
+                        }
+                    }
+                    State::Changed { erased: z } => {
+                        w.verdict.changed_bytes += len as u64;
+                        erased += u64::from(z);
+                        if let Some(d) = want
+                            && len as u64 == bs
+                        {
+                            w.missing.push((d, logical));
+                        }
+                        w.damaged_blocks.push(logical);
+                    }
+                    State::Unreadable => {
+                        w.verdict.unreadable_bytes += len as u64;
+                        if let Some(d) = want
+                            && len as u64 == bs
+                        {
+                            w.missing.push((d, logical));
+                        }
+                        w.damaged_blocks.push(logical);
+                    }
+                    State::Unknown => {
+                        unknown += 1;
+                        w.damaged_blocks.push(logical);
+                    }
+                }
+            }
+            advance(n * bs);
+            done += n;
+        }
+    }
+    if covered * bs < size {
+        w.holes = true;
+    }
+    if row.sha256.is_none() {
+        problems.push(Problem::new(
+            row.ino,
+            "the snapshot has no SHA-256 for this file",
+            display_path(path),
+        ));
+    }
+    if w.verdict.changed_bytes > 0 && erased > 0 {
+        w.verdict
+            .reasons
+            .push("The drive erased this area; it cannot be read back from this disk.".into());
+    }
+    if w.verdict.unreadable_bytes > 0 {
+        w.verdict.reasons.push(format!(
+            "{} KB could not be read (disk errors).",
+            w.verdict.unreadable_bytes.div_ceil(1024)
+        ));
+    }
+    if unknown > 0 {
+        w.verdict
+            .reasons
+            .push("Part of this file could not be read when the snapshot was taken, so it cannot be verified.".into());
+    }
+    if reused_intact > 0 {
+        w.verdict
+            .reasons
+            .push("Intact, but the disk is reusing this space — recover it now.".into());
+    }
+    w.verdict.out_path = Some(out.commit(opts.overwrite)?);
+    Ok(w)
+}
+
+/// Pass 2: read the whole image block by block, looking for the digests of missing blocks
+/// (all-zero blocks and digests wanted more than once are not matched: they prove nothing).
+fn search_moved(
+    fs: &Fs,
+    works: &mut [Work],
+    cancel: &CancelFlag,
+    advance: &mut dyn FnMut(u64),
+) -> Result<(), Error> {
+    let bs = fs.block_size();
+    let zero = block_digest(&vec![0u8; bs as usize]);
+    let mut index: HashMap<[u8; DIGEST_LEN], Option<(usize, u64)>> = HashMap::new();
+    for (i, w) in works.iter().enumerate() {
+        for &(d, logical) in &w.missing {
+            if d == zero {
+                continue;
+            }
+            index
+                .entry(d)
+                .and_modify(|v| *v = None)
+                .or_insert(Some((i, logical)));
+        }
+    }
+    index.retain(|_, v| v.is_some());
+    if index.is_empty() {
+        return Ok(());
+    }
+    let mut found: HashMap<usize, Vec<(u64, Vec<u8>)>> = HashMap::new();
+    let mut buf = Vec::new();
+    let mut b = fs.sb.first_data_block;
+    while b < fs.sb.blocks_count {
+        cancel.check()?;
+        let n = (fs.sb.blocks_count - b).min(CHUNK / bs);
+        buf.resize((n * bs) as usize, 0);
+        if fs.read_blocks(b, &mut buf).is_ok() {
+            for (k, block) in buf.chunks(bs as usize).enumerate() {
+                if let Some(Some((i, logical))) = index.remove(&block_digest(block)) {
+                    found.entry(i).or_default().push((logical, block.to_vec()));
+                }
+                let _ = k;
+            }
+        }
+        advance(n * bs);
+        b += n;
+    }
+    for (i, blocks) in found {
+        let w = &mut works[i];
+        let Some(path) = w.verdict.out_path.clone() else {
+            continue;
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(Error::write(&path))?;
+        for (logical, data) in blocks {
+            f.seek(SeekFrom::Start(logical * bs))
+                .map_err(Error::write(&path))?;
+            f.write_all(&data).map_err(Error::write(&path))?;
+            w.damaged_blocks.retain(|&l| l != logical);
+            w.verdict.moved_bytes += bs;
+        }
+        w.verdict
+            .reasons
+            .push("Recovered; some pieces were found at a new place on the disk.".into());
+    }
+    Ok(())
+}
+
+/// Settle a file's verdict: damaged ranges, percentages, and the SHA-256 of what was written.
+fn finish(w: &mut Work, bs: u64) -> Result<(), Error> {
+    let size = w.verdict.size;
+    w.damaged_blocks.sort_unstable();
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for &l in &w.damaged_blocks {
+        let (s, e) = (l * bs, ((l + 1) * bs).min(size));
+        match ranges.last_mut() {
+            Some(last) if last.1 == s => last.1 = e,
+            _ => ranges.push((s, e)),
+        }
+    }
+    let damaged: u64 = ranges.iter().map(|(s, e)| e - s).sum();
+    w.verdict.damaged = ranges;
+    if w.holes {
+        w.verdict
+            .reasons
+            .push("Empty areas restored as zeros — not damage.".into());
+    }
+    let Some(path) = w.verdict.out_path.clone() else {
+        return Ok(());
+    };
+    let actual = sha256_file(&path)?;
+    let identical = w.sha256.as_deref() == Some(actual.as_slice());
+    w.verdict.verdict = if identical {
+        Verdict::Identical
+    } else if damaged >= size && size > 0 {
+        Verdict::NotRecoverable
+    } else {
+        let pct = if size == 0 {
+            0.0
+        } else {
+            (size - damaged) as f64 * 100.0 / size as f64
+        };
+        Verdict::Partial {
+            percent_intact: (pct * 100.0).floor() / 100.0,
+        }
+    };
+    match w.verdict.verdict {
+        Verdict::Identical => w.verdict.reasons.insert(
+            0,
+            "Fully recovered: identical to the snapshot (SHA-256 verified).".into(),
+        ),
+        Verdict::NotRecoverable => {
+            std::fs::remove_file(&path).map_err(Error::write(&path))?;
+            w.verdict.out_path = None;
+            w.verdict.reasons.insert(
+                0,
+                "Not recoverable: every block of this file has changed since the snapshot.".into(),
+            );
+        }
+        Verdict::Partial { percent_intact } => {
+            let shown: Vec<String> = w
+                .verdict
+                .damaged
+                .iter()
+                .take(5)
+                .map(|(s, e)| format!("{s}–{}", e - 1))
+                .collect();
+            let more = if w.verdict.damaged.len() > 5 {
+                ", …"
+            } else {
+                ""
+            };
+            w.verdict.reasons.insert(
+                0,
+                if damaged > 0 {
+                    format!(
+                        "Partly recovered: {:.0} % of this file was overwritten (bytes {}{more}). The rest is intact.",
+                        100.0 - percent_intact,
+                        shown.join(", ")
+                    )
+                } else {
+                    "Partly recovered: every block matched, yet the whole file does not; it may have been edited between block reads.".into()
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> Result<Vec<u8>, Error> {
+    let mut f = File::open(path).map_err(Error::read(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(Error::read(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_paths_stay_inside_the_output_folder() {
+        let out = Path::new("/out");
+        assert_eq!(
+            target_for(out, b"/a/b.txt").unwrap(),
+            Path::new("/out/a/b.txt")
+        );
+        assert_eq!(
+            target_for(out, b"/../../etc/passwd").unwrap(),
+            Path::new("/out/_../_../etc/passwd")
+        );
+        assert_eq!(target_for(out, b"a/./b").unwrap(), Path::new("/out/a/_./b"));
+        assert_eq!(target_for(out, b"/n\0ul").unwrap(), Path::new("/out/n_ul"));
+        assert!(target_for(out, b"/").is_none());
+        assert!(target_for(out, b"").is_none());
+    }
+
+    #[test]
+    fn unique_names_keep_the_extension() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("a.txt");
+        assert_eq!(unique(&t), t);
+        std::fs::write(&t, b"x").unwrap();
+        assert_eq!(unique(&t), d.path().join("a (1).txt"));
+    }
+}
