@@ -8,6 +8,7 @@ use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
 use super::scan_tab::{ScanAction, ScanTab};
 use super::settings::Settings;
+use super::snapshot_tab::SnapshotTab;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Tab {
@@ -15,6 +16,7 @@ pub enum Tab {
     Decode,
     Scan,
     Recover,
+    Snapshot,
 }
 
 pub struct App {
@@ -23,6 +25,7 @@ pub struct App {
     pub decode: DecodeTab,
     pub scan: ScanTab,
     pub recover: RecoverTab,
+    pub snapshot: SnapshotTab,
     pub dialogs: Box<dyn Dialogs>,
     pub settings: Settings,
     /// The theme shown (light or dark).
@@ -52,6 +55,7 @@ impl App {
             decode: DecodeTab::default(),
             scan: ScanTab::default(),
             recover: RecoverTab::default(),
+            snapshot: SnapshotTab::default(),
             dialogs,
             settings,
             settings_file: file,
@@ -104,8 +108,10 @@ impl App {
         self.tab = Tab::Scan;
     }
 
-    /// Files given on the command line or by a file manager ("Open with"): catalogues open
-    /// their scan, containers go to Decode, anything else to Encode.
+    /// Files given on the command line or by a file manager ("Open with"): snapshots
+    /// (`*.snapshot.sqlite`) open in Snapshot, scan catalogues open their scan, containers go
+    /// to Decode, disk images dropped on the Snapshot tab become its image, anything else
+    /// goes to Encode.
     pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let ext = |p: &std::path::Path| {
             p.extension()
@@ -114,7 +120,15 @@ impl App {
         };
         let mut containers = Vec::new();
         for p in paths {
+            let snapshot = p.to_string_lossy().ends_with(".snapshot.sqlite");
             match ext(&p).as_str() {
+                "sqlite" if snapshot => {
+                    self.snapshot.open(ctx, p);
+                    self.tab = Tab::Snapshot;
+                }
+                "img" | "iso" | "raw" | "dd" if self.tab == Tab::Snapshot => {
+                    self.snapshot.image = Some(p);
+                }
                 "sqlite" | "db3" => self.open_catalog(ctx, p),
                 "sbx" | "ecsbx" => containers.push(p),
                 _ => {
@@ -131,7 +145,11 @@ impl App {
 
     /// Whether any job is running (for tests and for the window title).
     pub fn busy(&self) -> bool {
-        self.encode.busy() || self.decode.busy() || self.scan.busy() || self.recover.busy()
+        self.encode.busy()
+            || self.decode.busy()
+            || self.scan.busy()
+            || self.recover.busy()
+            || self.snapshot.busy()
     }
 }
 
@@ -145,6 +163,7 @@ impl eframe::App for App {
             self.recover.open(ui.ctx(), catalog);
         }
         self.recover.poll();
+        self.snapshot.poll(ui.ctx());
         // Files dropped on the window go to the tab that takes files.
         let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
             i.raw
@@ -158,6 +177,7 @@ impl eframe::App for App {
             match self.tab {
                 Tab::Decode => self.decode.add(ui.ctx(), dropped),
                 Tab::Scan => self.scan.sources.extend(dropped),
+                Tab::Snapshot => self.open_paths(ui.ctx(), dropped),
                 _ => {
                     self.tab = Tab::Encode;
                     self.encode.files.extend(dropped);
@@ -173,6 +193,7 @@ impl eframe::App for App {
                     (Tab::Decode, "Decode"),
                     (Tab::Scan, "Scan"),
                     (Tab::Recover, "Recover"),
+                    (Tab::Snapshot, "Snapshot"),
                 ] {
                     ui.selectable_value(&mut self.tab, tab, label);
                 }
@@ -213,6 +234,7 @@ impl eframe::App for App {
                         None => {}
                     }
                 }
+                Tab::Snapshot => self.snapshot.ui(ui, self.dialogs.as_mut()),
                 Tab::Recover => {
                     if let Some(uid) = self.recover.ui(ui, self.dialogs.as_mut()) {
                         // A container picked in the table: its cells outlined on the map.

@@ -10,8 +10,11 @@ use super::jobs::{Job, human};
 use super::problem::Problem;
 use seqbox::engine::Error;
 use seqbox::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
+use seqbox::engine::ext4::owners::{live_owner_runs, owners_between};
+use seqbox::engine::ext4::{OwnerRun, display_path};
 use seqbox::engine::layout::{Cell, cells};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Every class the map shows, in legend order.
 pub const CLASSES: [SectorClass; 8] = [
@@ -80,6 +83,10 @@ pub struct BlockMap {
     /// The SBX blocks under the hovered cell (its sector range), looked up on a worker.
     hover: Option<(SectorRange, Vec<BlockRunRow>)>,
     hover_job: Option<(SectorRange, Job<Vec<BlockRunRow>>)>,
+    /// Which file owns which bytes, when the source is an ext4 file system (read from its
+    /// live metadata once per source, on a worker): the "normal files" hover shows paths.
+    owners: Option<(PathBuf, Arc<Vec<OwnerRun>>)>,
+    owners_job: Option<(PathBuf, Job<Vec<OwnerRun>>)>,
 }
 
 /// Sectors `from..to` of the source.
@@ -128,7 +135,14 @@ impl BlockMap {
         }));
     }
 
-    pub fn poll(&mut self) {
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        if let Some((path, j)) = self.owners_job.as_mut()
+            && let Some(r) = j.poll()
+        {
+            // Not ext4 (or too damaged to read): no owners, the map still works.
+            self.owners = Some((path.clone(), Arc::new(r.unwrap_or_default())));
+            self.owners_job = None;
+        }
         if let Some((range, j)) = self.hover_job.as_mut()
             && let Some(r) = j.poll()
         {
@@ -140,6 +154,14 @@ impl BlockMap {
         {
             match r {
                 Ok(v) => {
+                    let path = v.source.path.clone();
+                    let known = self.owners.as_ref().is_some_and(|(p, _)| *p == path)
+                        || self.owners_job.as_ref().is_some_and(|(p, _)| *p == path);
+                    if !known {
+                        let p = path.clone();
+                        let job = Job::spawn(ctx, move |cancel, _| live_owner_runs(&p, cancel));
+                        self.owners_job = Some((path, job));
+                    }
                     self.view = Some(v);
                     self.error = None;
                 }
@@ -245,6 +267,35 @@ impl BlockMap {
             }
             if let Some(n) = name {
                 lines.push(format!("container: {n}"));
+            }
+            if let Some((p, owners)) = &self.owners
+                && *p == view.source.path
+            {
+                let (a, b) = (
+                    cell.start_sector * SECTOR,
+                    (cell.start_sector + cell.sectors) * SECTOR,
+                );
+                // A cell can hold many runs of one file: name each file once.
+                let mut files: Vec<String> = Vec::new();
+                for o in owners_between(owners, a, b, 256) {
+                    let line = format!(
+                        "file {}{}",
+                        display_path(&o.path),
+                        match o.kind {
+                            seqbox::engine::ext4::RunKind::Data => "",
+                            seqbox::engine::ext4::RunKind::Unwritten => " (preallocated)",
+                            seqbox::engine::ext4::RunKind::Mapping => " (its block map)",
+                        }
+                    );
+                    if !files.contains(&line) {
+                        files.push(line);
+                    }
+                }
+                let more = files.len() > HOVER_RUNS;
+                lines.extend(files.into_iter().take(HOVER_RUNS));
+                if more {
+                    lines.push("… more files".into());
+                }
             }
             let range = (cell.start_sector, cell.start_sector + cell.sectors);
             let sbx = CLASSES

@@ -1,4 +1,5 @@
-//! The desktop app (eframe/egui): Encode, Decode, Scan and Recover tabs over the engine.
+//! The desktop app (eframe/egui): Encode, Decode, Scan, Recover and Snapshot tabs over the
+//! engine.
 //! Every long job runs on a worker thread; the UI thread only draws and polls.
 
 mod app;
@@ -11,6 +12,7 @@ mod problem;
 mod recover_tab;
 mod scan_tab;
 mod settings;
+mod snapshot_tab;
 #[cfg(test)]
 mod tests;
 

@@ -24,6 +24,8 @@ pub struct ScanTab {
     /// Chosen catalogue; default beside the first source.
     pub catalog: Option<PathBuf>,
     pub password: String,
+    /// A device path being typed in.
+    pub device: String,
     job: Option<Job<ScanReport>>,
     pub report: Option<Result<ScanReport, Problem>>,
     /// The last scan was paused; starting again resumes it from its last commit.
@@ -50,7 +52,7 @@ impl ScanTab {
     /// Take in what the running job sent (called every frame, whatever tab is shown).
     /// Returns the catalogue of a scan that just finished, for the Recover tab.
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<PathBuf> {
-        self.map.poll();
+        self.map.poll(ctx);
         let mut finished = None;
         // While scanning, redraw the map from what is committed, about once a second.
         if let (Some(job), Some(catalog)) = (&self.job, self.catalog_path())
@@ -114,6 +116,24 @@ impl ScanTab {
             }
             if !self.sources.is_empty() && ui.button("Clear list").clicked() {
                 self.sources.clear();
+            }
+            // Dialogs often hide device nodes: a device can be typed in.
+            let l = ui.label("or a device:");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.device)
+                    .hint_text("/dev/sdb")
+                    .desired_width(120.0),
+            )
+            .labelled_by(l.id);
+            if ui
+                .add_enabled(
+                    !self.device.trim().is_empty(),
+                    egui::Button::new("Add device"),
+                )
+                .clicked()
+            {
+                self.sources.push(PathBuf::from(self.device.trim()));
+                self.device.clear();
             }
         });
         for s in &self.sources {
@@ -183,13 +203,18 @@ impl ScanTab {
             } else {
                 "Start scan"
             };
-            if ui
-                .add_enabled(!self.sources.is_empty(), egui::Button::new(label))
-                .on_hover_text("A scan that was stopped resumes where it left off")
-                .clicked()
-            {
-                self.start(ui.ctx());
-            }
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(!self.sources.is_empty(), egui::Button::new(label))
+                    .on_hover_text("A scan that was stopped resumes where it left off")
+                    .clicked()
+                {
+                    self.start(ui.ctx());
+                }
+                if self.sources.is_empty() {
+                    ui.weak("Add a disk image or a device first (or drop one on the window).");
+                }
+            });
         }
         match &self.report {
             Some(Ok(r)) => {
