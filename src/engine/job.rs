@@ -41,6 +41,10 @@ pub enum Stage {
     Checking,
     Scanning,
     Recovering,
+    /// Building and writing disk images (the fragmentation demo).
+    Imaging,
+    /// Carving files out of an image by their signature (the fragmentation demo).
+    Carving,
 }
 
 /// One progress sample. Small and `Copy` so it can cross threads cheaply.
