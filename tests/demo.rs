@@ -1,7 +1,7 @@
 //! The fragmentation demo end to end: on a floppy made with a fixed seed, SBX recovery brings
 //! every file back bit-exact while carving gets fewer; the same seed makes the same images,
 //! another seed another scramble; bad output folders and files too big are refused before
-//! anything is written; user files are used; cancelling leaves only whole files.
+//! anything is written; user files are used; cancelling leaves only whole files; the CLI.
 
 mod common;
 
@@ -292,4 +292,67 @@ fn a_cancelled_demo_stops_and_leaves_only_whole_files() {
             .iter()
             .any(|n| n.ends_with(".part") || n.contains("scrambled"))
     );
+}
+
+#[test]
+fn the_cli_demo_prints_the_report_as_json_and_exits_by_the_sbx_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = seqbox(
+        &["demo", "--out", "d", "--seed", "1", "--json"],
+        dir.path(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, dir.path()));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["command"], "demo");
+    assert_eq!(doc["ok"], true);
+    let r = &doc["report"];
+    assert_eq!(r["seed"], 1);
+    assert_eq!(r["stages"].as_array().unwrap().len(), 3);
+    assert_eq!(r["stages"][2]["name"], "scrambled");
+    assert!(
+        r["stages"][0]["catalog"]
+            .as_str()
+            .unwrap()
+            .ends_with("1-before.sbxscan.sqlite")
+    );
+    let files = r["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    for f in files {
+        for key in [
+            "name",
+            "size",
+            "sha256_hex",
+            "original_fragments",
+            "sbx_fragments",
+            "carved_found",
+            "carved_identical",
+            "carved_correct_prefix",
+            "recovered_path",
+        ] {
+            assert!(!f[key].is_null(), "{key} in {f}");
+        }
+        assert_eq!(f["sbx_recovered_identical"], true);
+    }
+    let carved = files
+        .iter()
+        .filter(|f| f["carved_identical"] == true)
+        .count();
+    assert_eq!(carved, 1);
+
+    // Text: the table and the summary; the same folder again is refused with exit code 1.
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    let text = seqbox(&["demo", "--out", "t"], dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(0), "{}", show(&text, dir.path()));
+    assert!(stdout.contains("3 scrambled") && stdout.contains("picture.bmp"));
+    assert!(stdout.contains("SBX recovery got 4 of 4 back, bit-exact and hash-verified."));
+    let again = seqbox(&["demo", "--out", "t"], dir.path(), &[]);
+    assert_eq!(again.status.code(), Some(1), "{}", show(&again, dir.path()));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    let json = seqbox(&["demo", "--out", "t", "--json"], dir.path(), &[]);
+    assert_eq!(json.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert!(doc["error"].as_str().unwrap().contains("is not empty"));
 }
