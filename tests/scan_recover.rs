@@ -8,10 +8,9 @@ mod common;
 use common::*;
 use seqbox::engine::catalog::{Catalog, SectorClass};
 use seqbox::engine::encode::{EncodeOpts, RsParams, Target};
-use seqbox::engine::fat::{Floppy, scramble_runs};
 use seqbox::engine::recover::{RecoverOpts, RecoverStatus, Selection};
 use seqbox::engine::scan::ScanOpts;
-use seqbox::engine::{CancelFlag, Error, encode, recover, scan};
+use seqbox::engine::{CancelFlag, Error, demo, encode, recover, scan};
 use seqbox::format::Version;
 use seqbox::format::block::{parse_uid, write_header};
 use std::path::{Path, PathBuf};
@@ -297,60 +296,34 @@ fn containers_scattered_over_two_damaged_images_come_back_as_far_as_the_maths_al
 
 #[test]
 fn the_seqbox_floppy_demo_two_files_come_back_from_a_wiped_scrambled_disk() {
+    // The engine's demo does what the SeqBox README does by hand: files and their SBX copies
+    // on a fragmented floppy, system area wiped, sectors scrambled, then scan and recover.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let text: Vec<u8> = (0..300)
         .flat_map(|i| format!("line {i}: the quick brown fox\n").into_bytes())
         .collect();
     let picture = noise(70_000, 42);
-    let text_sbx = container(
-        d,
-        "README.TXT",
-        &text,
-        Version::V1,
-        RsParams::default(),
-        "de0001",
-    );
-    let pic_sbx = container(
-        d,
-        "PIC.JPG",
-        &picture,
-        Version::V1,
-        RsParams::default(),
-        "de0002",
-    );
-
-    let mut fat = Floppy::new("SBXDEMO", 0x1234_5678);
-    for i in 0..40 {
-        fat.add_file(
-            &format!("PAD_{i:02}.BIN"),
-            &noise(8192 + i * 512, 500 + i as u64),
-        )
-        .unwrap();
-    }
-    for i in (0..40).step_by(2) {
-        fat.delete_file(&format!("PAD_{i:02}.BIN")).unwrap();
-    }
-    fat.add_file("README.TXT", &text).unwrap();
-    fat.add_file("README.SBX", &text_sbx).unwrap();
-    fat.add_file("PIC.JPG", &picture).unwrap();
-    let ranges = fat.add_file("PIC.SBX", &pic_sbx).unwrap();
-    assert!(ranges.len() > 1, "the SBX copy is fragmented");
-    assert_eq!(fat.read_file("PIC.SBX").unwrap(), pic_sbx);
-    fat.wipe_system_area();
-    let (scrambled, _) = scramble_runs(fat.image(), 7, 1, 16);
-    let img = d.join("floppy.img");
-    std::fs::write(&img, &scrambled).unwrap();
-    let before = sha256_file(&img);
-
-    let cat = d.join("floppy.sqlite");
-    scan_into(&cat, std::slice::from_ref(&img));
-    let r = recover_all(&cat, &d.join("out"), false);
-    assert_eq!(sha256_file(&img), before);
-    assert_eq!(r.results.len(), 2);
-    assert!(r.success(), "{r:?}");
+    std::fs::write(d.join("README.TXT"), &text).unwrap();
+    std::fs::write(d.join("PIC.JPG"), &picture).unwrap();
+    let opts = demo::DemoOpts {
+        out_dir: d.join("demo"),
+        seed: 7,
+        files: vec![d.join("README.TXT"), d.join("PIC.JPG")],
+    };
+    let r = demo::run(&opts, &CancelFlag::new(), &|_| {}).unwrap();
+    assert!(r.success(), "{r:#?}");
+    assert!(r.files[1].sbx_fragments > 1, "the SBX copy is fragmented");
+    let scrambled = &r.stages[2];
+    let before = sha256_file(&scrambled.image);
+    let cat = d.join("again.sqlite");
+    scan_into(&cat, std::slice::from_ref(&scrambled.image));
+    let again = recover_all(&cat, &d.join("out"), false);
+    assert_eq!(sha256_file(&scrambled.image), before);
+    assert_eq!(again.results.len(), 2);
+    assert!(again.success(), "{again:?}");
     for (name, data) in [("README.TXT", &text), ("PIC.JPG", &picture)] {
-        let c = r
+        let c = again
             .results
             .iter()
             .find(|c| c.file_name.as_deref() == Some(name))

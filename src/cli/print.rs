@@ -4,6 +4,7 @@ use seqbox::engine::assemble::{Assembly, HashCheck, SetReport};
 use seqbox::engine::calc::{CalcReport, human};
 use seqbox::engine::check::CheckReport;
 use seqbox::engine::decode::{DecodeReport, DecodeStatus};
+use seqbox::engine::demo::DemoReport;
 use seqbox::engine::encode::EncodeReport;
 use seqbox::engine::info::InfoReport;
 use seqbox::engine::recover::{RecoverReport, RecoverStatus};
@@ -389,4 +390,74 @@ pub fn catalog(v: &serde_json::Value) {
             },
         );
     }
+}
+
+pub fn demo(r: &DemoReport) {
+    println!(
+        "Fragmentation demo, seed {}, {} in {}",
+        r.seed,
+        if r.samples {
+            "generated sample files"
+        } else {
+            "your files"
+        },
+        r.out_dir.display()
+    );
+    for (i, s) in r.stages.iter().enumerate() {
+        let name = |p: &std::path::Path| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        println!(
+            "  {} {:<10} {} + {} ({} SBX blocks found)",
+            i + 1,
+            s.name,
+            name(&s.image),
+            name(&s.catalog),
+            s.sbx_blocks
+        );
+        println!("               {}", s.description);
+    }
+    println!();
+    let width = r
+        .files
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!(
+        "{:<width$} {:>9} {:>6} {:>6}  {:<36} SBX recovery",
+        "file", "size", "pieces", "SBX", "carving"
+    );
+    for f in &r.files {
+        let carving = if !f.carved_found {
+            "header not found".to_string()
+        } else if f.carved_identical {
+            "intact".to_string()
+        } else {
+            format!("first {} bytes right, then wrong", f.carved_correct_prefix)
+        };
+        let sbx = if f.sbx_recovered_identical {
+            "bit-exact, hash verified"
+        } else {
+            "NOT recovered"
+        };
+        println!(
+            "{:<width$} {:>9} {:>6} {:>6}  {carving:<36} {sbx}",
+            f.name, f.size, f.original_fragments, f.sbx_fragments
+        );
+    }
+    println!();
+    println!("{}", r.summary());
+    println!(
+        "Originals, carved and recovered files are in originals/, carved/ and recovered/; \
+         `seqbox gui {}` shows where the blocks are.",
+        r.stages
+            .last()
+            .map(|s| s.catalog.display().to_string())
+            .unwrap_or_default()
+    );
 }

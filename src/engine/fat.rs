@@ -172,6 +172,12 @@ impl Floppy {
         self.files().map(|i| display_name(self.entry(i))).collect()
     }
 
+    /// Bytes of the data area not allocated to any file (whole clusters).
+    pub fn free_bytes(&self) -> u64 {
+        let free = (FIRST_CLUSTER..=LAST_CLUSTER).filter(|&c| self.fat(c) == 0);
+        (free.count() * SECTOR) as u64
+    }
+
     /// Zero the boot sector, both FATs and the root directory (sectors 0..33), as the
     /// SeqBox demo does with a hex editor. Afterwards the image lists no files.
     pub fn wipe_system_area(&mut self) {
@@ -308,11 +314,12 @@ fn volume_label(label: &str) -> Option<[u8; 11]> {
     Some(out)
 }
 
-/// splitmix64: tiny, good enough to shuffle test images, and no dependency.
-struct SplitMix(u64);
+/// splitmix64: tiny, good enough to shuffle test images, and no dependency. Shared with the
+/// demo, whose images must come out the same for the same seed.
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -321,7 +328,7 @@ impl SplitMix {
     }
 
     /// Uniform in `0..n` (multiply-high, no modulo bias worth mentioning).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((self.next() as u128 * n as u128) >> 64) as usize
     }
 }
@@ -504,6 +511,7 @@ mod tests {
         disk.delete_file("README").unwrap();
 
         let free = (LAST_CLUSTER - 1) as usize * SECTOR;
+        assert_eq!(disk.free_bytes(), free as u64);
         assert!(disk.add_file("HUGE", &vec![1; free + 1]).is_err());
         disk.add_file("HUGE", &vec![1; free]).unwrap();
         assert!(disk.add_file("MORE", b"x").is_err());

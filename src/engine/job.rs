@@ -43,6 +43,10 @@ pub enum Stage {
     Recovering,
     /// Reading a file system's structure and fingerprinting its files.
     Snapshotting,
+    /// Building and writing disk images (the fragmentation demo).
+    Imaging,
+    /// Carving files out of an image by their signature (the fragmentation demo).
+    Carving,
 }
 
 /// One progress sample. Small and `Copy` so it can cross threads cheaply.

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod check;
 pub mod container;
 pub mod decode;
+pub mod demo;
 pub mod encode;
 pub mod ext4;
 pub mod fat;
