@@ -2,6 +2,7 @@
 //! The UI thread only draws and polls jobs: no file or database access happens here.
 
 use super::decode_tab::DecodeTab;
+use super::demo_tab::DemoTab;
 use super::dialogs::Dialogs;
 use super::encode_tab::EncodeTab;
 use super::encode_tab::Protection;
@@ -17,6 +18,7 @@ pub enum Tab {
     Scan,
     Recover,
     Snapshot,
+    Demo,
 }
 
 pub struct App {
@@ -26,6 +28,7 @@ pub struct App {
     pub scan: ScanTab,
     pub recover: RecoverTab,
     pub snapshot: SnapshotTab,
+    pub demo: DemoTab,
     pub dialogs: Box<dyn Dialogs>,
     pub settings: Settings,
     /// The theme shown (light or dark).
@@ -56,6 +59,7 @@ impl App {
             scan: ScanTab::default(),
             recover: RecoverTab::default(),
             snapshot: SnapshotTab::default(),
+            demo: DemoTab::default(),
             dialogs,
             settings,
             settings_file: file,
@@ -150,6 +154,7 @@ impl App {
             || self.scan.busy()
             || self.recover.busy()
             || self.snapshot.busy()
+            || self.demo.busy()
     }
 }
 
@@ -164,6 +169,7 @@ impl eframe::App for App {
         }
         self.recover.poll();
         self.snapshot.poll(ui.ctx());
+        self.demo.poll(ui.ctx());
         // Files dropped on the window go to the tab that takes files.
         let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
             i.raw
@@ -194,6 +200,7 @@ impl eframe::App for App {
                     (Tab::Scan, "Scan"),
                     (Tab::Recover, "Recover"),
                     (Tab::Snapshot, "Snapshot"),
+                    (Tab::Demo, "Try the demo"),
                 ] {
                     ui.selectable_value(&mut self.tab, tab, label);
                 }
@@ -235,6 +242,7 @@ impl eframe::App for App {
                     }
                 }
                 Tab::Snapshot => self.snapshot.ui(ui, self.dialogs.as_mut()),
+                Tab::Demo => self.demo.ui(ui, self.dialogs.as_mut()),
                 Tab::Recover => {
                     if let Some(uid) = self.recover.ui(ui, self.dialogs.as_mut()) {
                         // A container picked in the table: its cells outlined on the map.

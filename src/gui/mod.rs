@@ -5,6 +5,7 @@
 mod app;
 mod block_map;
 mod decode_tab;
+mod demo_tab;
 pub mod dialogs;
 mod encode_tab;
 mod jobs;
