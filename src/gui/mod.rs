@@ -19,12 +19,17 @@ mod tests;
 
 pub use app::App;
 
+/// The application id: the .desktop file, the icon name and the window class share it.
+pub const APP_ID: &str = "io.github.seqbox.SeqBoxStudio";
+
 /// Open the main window with `paths` open in it (see `App::open_paths`); returns the process
 /// exit code.
 pub fn run(paths: Vec<std::path::PathBuf>) -> i32 {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("SeqBox Studio")
+            // One id for the desktop entry, the icon and the running window (WM_CLASS).
+            .with_app_id(APP_ID)
             .with_inner_size([960.0, 680.0])
             .with_min_inner_size([640.0, 420.0])
             .with_icon(
