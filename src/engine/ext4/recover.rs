@@ -635,8 +635,11 @@ fn finish(w: &mut Work, bs: u64) -> Result<(), Error> {
     let Some(path) = w.verdict.out_path.clone() else {
         return Ok(());
     };
-    let actual = sha256_file(&path)?;
-    let identical = w.sha256.as_deref() == Some(actual.as_slice());
+    // Without a SHA-256 in the snapshot nothing can be called identical: skip reading back.
+    let identical = match &w.sha256 {
+        Some(want) => sha256_file(&path)? == *want,
+        None => false,
+    };
     w.verdict.verdict = if identical {
         Verdict::Identical
     } else if damaged >= size && size > 0 {

@@ -62,6 +62,10 @@ pub struct CreateReport {
 /// Bytes read per request when hashing.
 const CHUNK: u64 = 4 << 20;
 
+/// Zero bytes (holes) beyond which a file's whole-file SHA-256 is not computed: a hostile or
+/// extremely sparse size must not keep the snapshot hashing zeros for hours.
+const MAX_HOLE_BYTES: u64 = 64 << 30;
+
 /// Files hashed and committed together; bounds the digests held in memory.
 const BATCH_BYTES: u64 = 256 << 20;
 
@@ -462,11 +466,22 @@ fn fingerprint(
     let mut problems = Vec::new();
     if i.is_inline() {
         let d = i.inline_data();
-        let mut sha = Sha256::new();
-        sha.update(&d);
-        feed_zeros(&mut sha, i.size - d.len() as u64);
+        let zeros = i.size - d.len() as u64;
+        let sha256 = (zeros <= MAX_HOLE_BYTES).then(|| {
+            let mut sha = Sha256::new();
+            sha.update(&d);
+            feed_zeros(&mut sha, zeros);
+            sha.finalize().into()
+        });
+        if sha256.is_none() {
+            problems.push(Problem::new(
+                u64::from(i.ino),
+                "inline file claims an implausible size",
+                "",
+            ));
+        }
         return Ok(Fingerprint {
-            sha256: Some(sha.finalize().into()),
+            sha256,
             digests: Vec::new(),
             inline: Some(d),
             problems,
@@ -482,6 +497,19 @@ fn fingerprint(
     }
     let bs = fs.block_size();
     let size = i.size;
+    let data: u64 = runs
+        .iter()
+        .filter(|r| !r.unwritten)
+        .map(|r| r.len * bs)
+        .sum();
+    if size.saturating_sub(data) > MAX_HOLE_BYTES {
+        problems.push(Problem::new(
+            u64::from(i.ino),
+            format!("{size} bytes, mostly holes: block digests kept, whole-file SHA-256 skipped"),
+            "",
+        ));
+    }
+    let whole = size.saturating_sub(data) <= MAX_HOLE_BYTES;
     let mut sha = Sha256::new();
     let mut pos = 0u64; // bytes of the file fed to `sha`
     let mut ok = true;
@@ -489,11 +517,15 @@ fn fingerprint(
     let mut buf = Vec::new();
     for r in runs {
         let start = r.logical * bs;
-        feed_zeros(&mut sha, start.min(size) - pos.min(start.min(size)));
+        if whole {
+            feed_zeros(&mut sha, start.min(size) - pos.min(start.min(size)));
+        }
         pos = pos.max(start.min(size));
         if r.unwritten {
             let end = ((r.logical + r.len) * bs).min(size);
-            feed_zeros(&mut sha, end.saturating_sub(pos));
+            if whole {
+                feed_zeros(&mut sha, end.saturating_sub(pos));
+            }
             pos = pos.max(end);
             digests.push(Vec::new());
             continue;
@@ -530,9 +562,11 @@ fn fingerprint(
         digests.push(d);
     }
     digests.resize(runs.len(), Vec::new());
-    feed_zeros(&mut sha, size.saturating_sub(pos));
+    if whole {
+        feed_zeros(&mut sha, size.saturating_sub(pos));
+    }
     Ok(Fingerprint {
-        sha256: ok.then(|| sha.finalize().into()),
+        sha256: (ok && whole).then(|| sha.finalize().into()),
         digests,
         inline: None,
         problems,
