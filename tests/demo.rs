@@ -348,10 +348,10 @@ fn the_cli_demo_prints_the_report_as_json_and_exits_by_the_sbx_result() {
     assert!(stdout.contains("3 scrambled") && stdout.contains("picture.bmp"));
     assert!(stdout.contains("SBX recovery got 4 of 4 back, bit-exact and hash-verified."));
     let again = seqbox(&["demo", "--out", "t"], dir.path(), &[]);
-    assert_eq!(again.status.code(), Some(1), "{}", show(&again, dir.path()));
+    assert_eq!(again.status.code(), Some(2), "{}", show(&again, dir.path()));
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
     let json = seqbox(&["demo", "--out", "t", "--json"], dir.path(), &[]);
-    assert_eq!(json.status.code(), Some(1));
+    assert_eq!(json.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["ok"], false);
     assert!(doc["error"].as_str().unwrap().contains("is not empty"));

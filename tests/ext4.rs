@@ -806,7 +806,7 @@ fn cli_create_list_recover_with_exit_codes() {
         d,
         &[],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out, d));
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out, d));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("This snapshot belongs to a different disk.")
     );

@@ -75,8 +75,9 @@ earlier deletions left fragmented, then wipes its file system and scrambles its 
 stage is written as an image with its scan catalogue (open one with `seqbox gui` to see its \
 block map); then a signature carver and an SBX recovery try to get the files back, and the \
 results are compared with the originals. Never touches a real disk.\n\n\
-Exit codes: 0 every file came back from its SBX copy bit-exact, 2 some did not, 1 the demo \
-could not run (bad arguments, output folder not empty, files too big, write error)."
+Exit codes: 0 every file came back from its SBX copy bit-exact, 1 bad arguments, 2 otherwise \
+(some file did not come back, or the demo could not run: output folder not empty, files too \
+big, a write error)."
 )]
 struct DemoArgs {
     /// A new or empty folder for the stage images, their catalogues, and the originals,
@@ -607,25 +608,14 @@ fn run_calc(a: CalcArgs) -> i32 {
     }
 }
 
-/// Print one report as text or as a JSON document; exit code from `ok`.
+/// Print one report as text or as a JSON document; exit code 0 when `ok`, else 2 (also when
+/// the job could not run).
 fn single<R: Serialize>(
     command: &'static str,
     result: Result<R, Error>,
     json: bool,
     ok: impl Fn(&R) -> bool,
     text: impl Fn(&R),
-) -> i32 {
-    single_or(command, result, json, ok, text, EXIT_FAILED)
-}
-
-/// [`single`], with `error_code` as the exit code when the job could not run.
-fn single_or<R: Serialize>(
-    command: &'static str,
-    result: Result<R, Error>,
-    json: bool,
-    ok: impl Fn(&R) -> bool,
-    text: impl Fn(&R),
-    error_code: i32,
 ) -> i32 {
     match result {
         Ok(r) => {
@@ -652,7 +642,7 @@ fn single_or<R: Serialize>(
             } else {
                 eprintln!("seqbox {command}: {e}");
             }
-            error_code
+            EXIT_FAILED
         }
     }
 }
@@ -723,16 +713,7 @@ fn run_demo(a: DemoArgs) -> i32 {
     };
     let cancel = CancelFlag::new();
     let r = progress::Bar::new(&a.out).run(|p| demo::run(&opts, &cancel, p));
-    // Everything that stops the demo from running is about what it was asked to do (folder,
-    // files), hence 1; 2 is kept for the outcome the demo is about: SBX recovery failing.
-    single_or(
-        "demo",
-        r,
-        a.json,
-        demo::DemoReport::success,
-        print::demo,
-        EXIT_USAGE,
-    )
+    single("demo", r, a.json, demo::DemoReport::success, print::demo)
 }
 
 fn run_catalog(a: CatalogArgs) -> i32 {

@@ -1,14 +1,13 @@
 //! `seqbox snapshot create | list | recover`: ext4 snapshots from the command line. Exit
-//! codes: 0 done (recover: every selected file identical), 2 recover finished but some file is
-//! not identical, 1 bad usage or an error (such as a snapshot of a different disk).
+//! codes as everywhere: 0 done (recover: every selected file identical), 1 bad usage, 2
+//! otherwise (some file not identical, or an error such as a snapshot of a different disk).
 
 use super::progress::Bar;
-use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use clap::{Args, Subcommand};
+use seqbox::engine::CancelFlag;
 use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport, Verdict};
 use seqbox::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
 use seqbox::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
-use seqbox::engine::{CancelFlag, Error};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -89,44 +88,6 @@ pub fn run(cmd: SnapshotCommand) -> i32 {
     }
 }
 
-/// Print a report (text or JSON); `good` picks 0 or 2; errors are 1.
-fn finish<R: Serialize>(
-    command: &str,
-    r: Result<R, Error>,
-    json: bool,
-    good: impl Fn(&R) -> bool,
-    text: impl Fn(&R),
-) -> i32 {
-    match r {
-        Ok(r) => {
-            let ok = good(&r);
-            if json {
-                let doc = serde_json::json!({ "command": command, "ok": ok, "report": r });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&doc).expect("serialises")
-                );
-            } else {
-                text(&r);
-            }
-            if ok { EXIT_OK } else { EXIT_FAILED }
-        }
-        Err(e) => {
-            if json {
-                let doc =
-                    serde_json::json!({ "command": command, "ok": false, "error": e.to_string() });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&doc).expect("serialises")
-                );
-            } else {
-                eprintln!("seqbox {command}: {e}");
-            }
-            EXIT_USAGE
-        }
-    }
-}
-
 fn create(a: CreateArgs) -> i32 {
     let opts = CreateOpts {
         image: a.image.clone(),
@@ -136,7 +97,7 @@ fn create(a: CreateArgs) -> i32 {
     };
     let cancel = CancelFlag::new();
     let r = Bar::counting(&a.image, "files").run(|p| snapshot::create(&opts, &cancel, p));
-    finish("snapshot create", r, a.json, |_| true, print_create)
+    super::single("snapshot create", r, a.json, |_| true, print_create)
 }
 
 fn print_create(r: &CreateReport) {
@@ -211,7 +172,7 @@ fn list(a: ListArgs) -> i32 {
         };
         Ok(Listing { snapshots, files })
     })();
-    finish(
+    super::single(
         "snapshot list",
         r,
         a.json,
@@ -263,7 +224,7 @@ fn recover_cmd(a: RecoverArgs) -> i32 {
     };
     let cancel = CancelFlag::new();
     let r = Bar::new(&a.out).run(|p| recover::run(&opts, &cancel, p));
-    finish(
+    super::single(
         "snapshot recover",
         r,
         a.json,
