@@ -50,3 +50,28 @@ fn live_owners_match_the_snapshot_and_a_range_finds_its_files() {
         );
     }
 }
+
+#[test]
+fn a_snapshot_remembers_its_image_by_absolute_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path(), variant("e4_1k"));
+    let name = b.img.file_name().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seqbox"))
+        .current_dir(dir.path())
+        .arg("snapshot")
+        .arg("create")
+        .arg(name)
+        .args(["-o", "rel.sqlite", "--map-only"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = Snapshots::open(&dir.path().join("rel.sqlite"))
+        .unwrap()
+        .list()
+        .unwrap();
+    assert_eq!(list[0].image, std::fs::canonicalize(&b.img).unwrap());
+}

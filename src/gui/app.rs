@@ -70,6 +70,8 @@ impl App {
         app.encode.out_dir = s.encode_out_dir.clone();
         app.decode.out_dir = s.decode_out_dir.clone();
         app.recover.out_dir = s.recover_out_dir.clone();
+        app.snapshot.out_dir = s.snapshot_out_dir.clone();
+        app.demo.parent = s.demo_dir.clone();
         app.encode.protection = match s.protection.as_str() {
             "standard" => Protection::Standard,
             "custom" => Protection::Custom,
@@ -90,6 +92,8 @@ impl App {
             encode_out_dir: self.encode.out_dir.clone(),
             decode_out_dir: self.decode.out_dir.clone(),
             recover_out_dir: self.recover.out_dir.clone(),
+            snapshot_out_dir: self.snapshot.out_dir.clone(),
+            demo_dir: self.demo.parent.clone(),
             protection: match self.encode.protection {
                 Protection::Standard => "standard",
                 Protection::Strong => "strong",

@@ -184,7 +184,12 @@ impl BlockMap {
         let mut zoom: Option<(u64, u64)> = None;
         let cells = &view.cells;
         ui.horizontal(|ui| {
-            ui.strong(format!("Map of {}", view.source.path.display()));
+            let file = view.source.path.file_name().map_or_else(
+                || view.source.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            ui.strong(format!("Map of {file}"))
+                .on_hover_text(view.source.path.display().to_string());
             ui.label(format!(
                 "bytes {}..{} ({} per cell)",
                 view.from * SECTOR,

@@ -12,6 +12,8 @@ pub struct Settings {
     pub encode_out_dir: Option<PathBuf>,
     pub decode_out_dir: Option<PathBuf>,
     pub recover_out_dir: Option<PathBuf>,
+    pub snapshot_out_dir: Option<PathBuf>,
+    pub demo_dir: Option<PathBuf>,
     /// "standard", "strong" or "custom".
     pub protection: String,
 }

@@ -240,9 +240,11 @@ impl SnapshotTab {
             });
             egui::ScrollArea::vertical()
                 .id_salt("snapshot tree")
-                .max_height(260.0)
+                .max_height(340.0)
+                .auto_shrink([false, true])
                 .show(ui, |ui| {
-                    folder_ui(ui, &l.tree, b"", &mut self.picked);
+                    let all = self.picked.contains(b"/".as_slice());
+                    folder_ui(ui, &l.tree, b"", &mut self.picked, all);
                 });
         }
         ui.separator();
@@ -338,8 +340,15 @@ impl SnapshotTab {
     }
 }
 
-/// A folder's line (pick the whole folder) and, when opened, its contents.
-fn folder_ui(ui: &mut egui::Ui, f: &Folder, path: &[u8], picked: &mut BTreeSet<Vec<u8>>) {
+/// A folder's line (pick the whole folder) and, when opened, its contents. Inside a picked
+/// folder (`covered`) everything shows as picked.
+fn folder_ui(
+    ui: &mut egui::Ui,
+    f: &Folder,
+    path: &[u8],
+    picked: &mut BTreeSet<Vec<u8>>,
+    covered: bool,
+) {
     for (n, sub) in &f.folders {
         let mut p = path.to_vec();
         p.push(b'/');
@@ -351,26 +360,26 @@ fn folder_ui(ui: &mut egui::Ui, f: &Folder, path: &[u8], picked: &mut BTreeSet<V
             sub.count,
             human(sub.bytes)
         );
+        let this = covered || picked.contains(&key);
         egui::CollapsingHeader::new(label)
             .id_salt(("folder", &p))
             .show(ui, |ui| {
-                let mut on = picked.contains(&key);
+                let mut on = this;
+                let pick = format!("Pick all of {}/", display_path(&p));
                 if ui
-                    .checkbox(&mut on, format!("Pick all of {}/", display_path(&p)))
+                    .add_enabled(!covered, egui::Checkbox::new(&mut on, pick))
                     .changed()
                 {
                     toggle(picked, key.clone(), on);
                 }
-                folder_ui(ui, sub, &p, picked);
+                folder_ui(ui, sub, &p, picked, this);
             });
     }
     for (n, file) in &f.files {
-        let mut on = picked.contains(&file.path);
+        let mut on = covered || picked.contains(&file.path);
+        let label = format!("{} ({})", display_path(n), human(file.size));
         if ui
-            .checkbox(
-                &mut on,
-                format!("{} ({})", display_path(n), human(file.size)),
-            )
+            .add_enabled(!covered, egui::Checkbox::new(&mut on, label))
             .on_hover_text(format!("{} — inode {}", display_path(&file.path), file.ino))
             .changed()
         {

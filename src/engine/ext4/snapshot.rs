@@ -175,7 +175,10 @@ pub fn create(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
         params![
             taken_at,
-            opts.image.to_string_lossy(),
+            // Absolute, so the app can find the image again from anywhere.
+            std::fs::canonicalize(&opts.image)
+                .unwrap_or_else(|_| opts.image.clone())
+                .to_string_lossy(),
             uuid,
             bs as i64,
             sb.blocks_count as i64,
