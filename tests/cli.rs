@@ -490,3 +490,31 @@ fn names_too_long_for_a_v2_block_are_shortened_not_overflowed() {
         b"x"
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // `seqbox info --json … | head -c 1`: the reader goes away after one byte, long before
+    // the output (far more than a pipe holds) is written.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("f.bin");
+    std::fs::write(&input, vec![7u8; 2_000]).unwrap();
+    let encoded = seqbox(&["encode", input.to_str().unwrap()], dir.path(), &[]);
+    assert!(encoded.status.success());
+    let sbx = dir.path().join("f.bin.sbx");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqbox"))
+        .arg("info")
+        .arg("--json")
+        .args(std::iter::repeat_n(&sbx, 3000))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe is dropped
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "no panic exit");
+}
