@@ -6,6 +6,7 @@
 //! the only file a scan writes; sources are never opened for writing.
 
 use super::job::Error;
+use super::sqlite;
 use crate::format::block::Uid;
 use crate::format::{Metadata, Version};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -190,39 +191,22 @@ pub struct Catalog {
     pub path: PathBuf,
 }
 
+const KIND: sqlite::Kind = sqlite::Kind {
+    name: "catalogue",
+    schema: SCHEMA,
+    version: SCHEMA_VERSION,
+    foreign_keys: true,
+};
+
 fn db(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |e| Error::Invalid(format!("catalogue {}: {e}", path.display()))
+    sqlite::error(&KIND, path)
 }
 
 impl Catalog {
     /// Open (creating it if needed) the catalogue at `path`.
     pub fn open(path: &Path) -> Result<Catalog, Error> {
-        let conn = Connection::open(path).map_err(db(path))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db(path))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db(path))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(db(path))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db(path))?;
-        match version {
-            0 => {
-                conn.execute_batch(SCHEMA).map_err(db(path))?;
-                conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(db(path))?;
-            }
-            SCHEMA_VERSION => {}
-            v => {
-                return Err(Error::Invalid(format!(
-                    "{} is a catalogue of schema version {v}; this program knows version {SCHEMA_VERSION}",
-                    path.display()
-                )));
-            }
-        }
         Ok(Catalog {
-            conn,
+            conn: sqlite::open(path, &KIND)?,
             path: path.to_path_buf(),
         })
     }

@@ -22,5 +22,6 @@ pub mod recover;
 pub mod repair;
 pub mod scan;
 pub mod seqset;
+pub mod sqlite;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

@@ -46,6 +46,16 @@ fn wait(h: &mut Harness<'static, App>) {
     h.run();
 }
 
+/// Scan tab → "Add images…" (the script's next pick) → "Start scan", until it is done.
+fn scan_in_app(h: &mut Harness<'static, App>) {
+    h.get_by_label("Scan").click();
+    h.run();
+    h.get_by_label("Add images…").click();
+    h.run();
+    h.get_by_label("Start scan").click();
+    wait(h);
+}
+
 fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
@@ -143,13 +153,12 @@ fn scan_a_scrambled_image_and_recover_its_files() {
     let mut h = harness(script);
     h.run();
 
-    h.get_by_label("Scan").click();
-    h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
-    h.get_by_label_contains("disk.img.sbxscan.sqlite");
-    h.get_by_label("Start scan").click();
-    wait(&mut h);
+    scan_in_app(&mut h);
+    h.get_by_label_contains("Catalogue: ");
+    assert!(
+        d.join("disk.img.sbxscan.sqlite").is_file(),
+        "catalogue beside the image"
+    );
     h.get_by_label_contains("Scan finished: 2 container(s)");
     // The block map of the image, with its legend.
     h.get_by_label_contains("Map of");
@@ -378,12 +387,7 @@ fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
     script.folders.push_back(d.join("out"));
     let mut h = harness(script);
     h.run();
-    h.get_by_label("Scan").click();
-    h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
-    h.get_by_label("Start scan").click();
-    wait(&mut h);
+    scan_in_app(&mut h);
     h.get_by_label("Recover").click();
     wait(&mut h);
     h.get_by_label_contains("Choose an output folder first");
@@ -530,12 +534,7 @@ fn the_map_of_an_ext4_image_names_the_file_under_the_pointer() {
     script.files.push_back(vec![built.img.clone()]);
     let mut h = harness(script);
     h.run();
-    h.get_by_label("Scan").click();
-    h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
-    h.get_by_label("Start scan").click();
-    wait(&mut h);
+    scan_in_app(&mut h);
     // The cell in the middle of the victim's longest run.
     let (rect, view_from, view_to, cells) = {
         let m = &h.state().scan.map;

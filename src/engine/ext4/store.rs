@@ -4,6 +4,7 @@
 //! to an image.
 
 use crate::engine::job::Error;
+use crate::engine::sqlite;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -159,8 +160,15 @@ pub struct Snapshots {
     pub path: PathBuf,
 }
 
+const KIND: sqlite::Kind = sqlite::Kind {
+    name: "snapshot database",
+    schema: SCHEMA,
+    version: SCHEMA_VERSION,
+    foreign_keys: false,
+};
+
 pub(crate) fn db(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |e| Error::Invalid(format!("snapshot database {}: {e}", path.display()))
+    sqlite::error(&KIND, path)
 }
 
 fn u(v: i64) -> u64 {
@@ -181,39 +189,8 @@ impl Snapshots {
 
     /// Open the database at `path`, creating it when it does not exist.
     pub fn open_or_create(path: &Path) -> Result<Snapshots, Error> {
-        let conn = Connection::open(path).map_err(db(path))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db(path))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db(path))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db(path))?;
-        match version {
-            0 => {
-                let tables: i64 = conn
-                    .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-                    .map_err(db(path))?;
-                if tables > 0 {
-                    return Err(Error::Invalid(format!(
-                        "{} is an SQLite file but not a snapshot database",
-                        path.display()
-                    )));
-                }
-                conn.execute_batch(SCHEMA).map_err(db(path))?;
-                conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(db(path))?;
-            }
-            SCHEMA_VERSION => {}
-            v => {
-                return Err(Error::Invalid(format!(
-                    "{} is a snapshot database of schema version {v}; this program knows version {SCHEMA_VERSION}",
-                    path.display()
-                )));
-            }
-        }
         Ok(Snapshots {
-            conn,
+            conn: sqlite::open(path, &KIND)?,
             path: path.to_path_buf(),
         })
     }
