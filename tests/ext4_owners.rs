@@ -75,3 +75,31 @@ fn a_snapshot_remembers_its_image_by_absolute_path() {
         .unwrap();
     assert_eq!(list[0].image, std::fs::canonicalize(&b.img).unwrap());
 }
+
+#[test]
+fn a_damaged_file_system_falls_back_to_its_snapshot_for_owners() {
+    use seqbox::engine::ext4::owners::{default_snapshot_path, owner_runs};
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path(), variant("e4_4k"));
+    let opts = CreateOpts {
+        image: b.img.clone(),
+        offset: None,
+        out: default_snapshot_path(&b.img),
+        map_only: true,
+    };
+    snapshot::create(&opts, &CancelFlag::new(), &|_| {}).unwrap();
+    let before = live_owner_runs(&b.img, &CancelFlag::new()).unwrap();
+    // The superblock is lost: the live metadata cannot be read any more.
+    common::ext4img::scribble(&b.img, 1024, &[0u8; 1024]);
+    assert!(live_owner_runs(&b.img, &CancelFlag::new()).is_err());
+    let after = owner_runs(&b.img, &CancelFlag::new()).unwrap();
+    let key = |r: &seqbox::engine::ext4::OwnerRun| (r.byte_start, r.byte_len, r.path.clone());
+    let mut a: Vec<_> = before.iter().map(key).collect();
+    let mut s: Vec<_> = after.iter().map(key).collect();
+    a.sort();
+    s.sort();
+    assert_eq!(a, s, "the snapshot knows the same owners");
+    // Without a snapshot, the error stands.
+    std::fs::remove_file(default_snapshot_path(&b.img)).unwrap();
+    assert!(owner_runs(&b.img, &CancelFlag::new()).is_err());
+}

@@ -10,7 +10,7 @@ use super::jobs::{Job, human};
 use super::problem::Problem;
 use seqbox::engine::Error;
 use seqbox::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
-use seqbox::engine::ext4::owners::{live_owner_runs, owners_between};
+use seqbox::engine::ext4::owners::{owner_runs, owners_between};
 use seqbox::engine::ext4::{OwnerRun, display_path};
 use seqbox::engine::layout::{Cell, cells};
 use std::path::PathBuf;
@@ -84,7 +84,8 @@ pub struct BlockMap {
     hover: Option<(SectorRange, Vec<BlockRunRow>)>,
     hover_job: Option<(SectorRange, Job<Vec<BlockRunRow>>)>,
     /// Which file owns which bytes, when the source is an ext4 file system (read from its
-    /// live metadata once per source, on a worker): the "normal files" hover shows paths.
+    /// live metadata, or its snapshot, once per source, on a worker): the "normal files"
+    /// hover shows paths.
     owners: Option<(PathBuf, Arc<Vec<OwnerRun>>)>,
     owners_job: Option<(PathBuf, Job<Vec<OwnerRun>>)>,
 }
@@ -159,7 +160,7 @@ impl BlockMap {
                         || self.owners_job.as_ref().is_some_and(|(p, _)| *p == path);
                     if !known {
                         let p = path.clone();
-                        let job = Job::spawn(ctx, move |cancel, _| live_owner_runs(&p, cancel));
+                        let job = Job::spawn(ctx, move |cancel, _| owner_runs(&p, cancel));
                         self.owners_job = Some((path, job));
                     }
                     self.view = Some(v);

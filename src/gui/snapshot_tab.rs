@@ -85,8 +85,8 @@ impl SnapshotTab {
     pub fn snapshot_path(&self) -> Option<PathBuf> {
         self.snapshot_file.clone().or_else(|| {
             self.image
-                .as_ref()
-                .map(|i| i.with_file_name(format!("{}.snapshot.sqlite", name(i))))
+                .as_deref()
+                .map(seqbox::engine::ext4::owners::default_snapshot_path)
         })
     }
 

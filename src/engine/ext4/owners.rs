@@ -1,9 +1,8 @@
-//! Which file owns which part of a disk image, read from the live ext4 metadata: what the
-//! block map shows on hover over "normal files". Reads the image only (the metadata, never
-//! file data); a file system too damaged to walk gives an error, and the caller falls back
-//! to a snapshot or to showing no owners.
+//! Which file owns which part of a disk image: what the block map shows on hover over "normal
+//! files". Read from the live ext4 metadata (never file data), or, when the file system is too
+//! damaged to walk, from a snapshot taken earlier and kept beside the image.
 
-use super::store::{OwnerRun, RunKind};
+use super::store::{OwnerRun, RunKind, Snapshots};
 use super::{Fs, Image, mapping, walk};
 use crate::engine::{CancelFlag, Error};
 use std::path::Path;
@@ -49,6 +48,34 @@ pub fn live_owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun
     }
     out.sort_by_key(|r| r.byte_start);
     Ok(out)
+}
+
+/// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it.
+pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
+    let name = image
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    image.with_file_name(format!("{name}.snapshot.sqlite"))
+}
+
+/// Owner runs from the live metadata, or else from the latest snapshot of this image in its
+/// default snapshot file (for a disk whose file system is damaged now).
+pub fn owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
+    let live = live_owner_runs(image, cancel);
+    if live.is_ok() {
+        return live;
+    }
+    let snap = default_snapshot_path(image);
+    if !snap.is_file() {
+        return live;
+    }
+    let db = Snapshots::open(&snap)?;
+    let wanted = std::fs::canonicalize(image).unwrap_or_else(|_| image.to_path_buf());
+    match db.list()?.into_iter().rev().find(|s| s.image == wanted) {
+        Some(s) => db.owner_runs(s.id),
+        None => live,
+    }
 }
 
 /// The owners of bytes `from..to`, at most `limit` of them, from runs sorted by start.
