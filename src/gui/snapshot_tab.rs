@@ -4,7 +4,6 @@
 //! The image is only ever read; loading and recovering run on worker threads.
 
 use super::dialogs::{Dialogs, output_folder_row};
-use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
 use seqbox::engine::ext4::recover::{self, FileVerdict, RecoverOpts, RecoverReport, Verdict};
