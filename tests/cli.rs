@@ -47,6 +47,7 @@ fn help_lists_every_command_and_bad_usage_exits_1() {
     let help = String::from_utf8_lossy(&out.stdout);
     for cmd in [
         "encode", "decode", "info", "check", "repair", "calc", "scan", "recover", "catalog",
+        "snapshot",
     ] {
         assert!(help.contains(cmd), "help lacks {cmd}: {help}");
     }

@@ -11,6 +11,7 @@ pub mod fs;
 pub mod image;
 pub mod inode;
 pub mod mapping;
+pub mod outpath;
 pub mod owners;
 pub mod recover;
 pub mod snapshot;

@@ -9,6 +9,8 @@
 use super::fs::{BitmapCache, Fs};
 use super::image::Image;
 use super::mapping::{self, Run};
+pub use super::outpath::target_for;
+use super::outpath::{make_parents, out_text, refuse_same_device, unique};
 use super::snapshot::block_digest;
 use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
 use super::{Problem, display_path};
@@ -18,10 +20,9 @@ use crate::engine::output::AtomicFile;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
 pub struct RecoverOpts {
@@ -54,24 +55,6 @@ pub enum Verdict {
 
 fn path_text<S: Serializer>(p: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&display_path(p))
-}
-
-/// Output paths in JSON: UTF-8 where they are, `\xNN` for other bytes (Unix).
-fn out_text<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
-    match p {
-        Some(p) => s.serialize_str(&os_text(p)),
-        None => s.serialize_none(),
-    }
-}
-
-#[cfg(unix)]
-fn os_text(p: &Path) -> String {
-    display_path(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
-}
-
-#[cfg(not(unix))]
-fn os_text(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -142,81 +125,6 @@ fn open_matching(opts: &RecoverOpts, s: &SnapshotInfo) -> Result<Fs, Error> {
         }
     }
     Err(last.unwrap_or_else(|| Error::Invalid(DIFFERENT_DISK.into())))
-}
-
-/// The output path of snapshot path `p` inside `out_dir`: every component kept as its raw
-/// bytes (Unix) but `.`/`..`/NUL made harmless, so nothing escapes the folder.
-pub fn target_for(out_dir: &Path, p: &[u8]) -> Option<PathBuf> {
-    let mut t = out_dir.to_path_buf();
-    let mut any = false;
-    for c in p.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-        let mut c = c.to_vec();
-        if c == b"." || c == b".." {
-            c.insert(0, b'_');
-        }
-        for b in &mut c {
-            if *b == 0 || (cfg!(windows) && b"\\:*?\"<>|".contains(b)) {
-                *b = b'_';
-            }
-        }
-        t.push(os_name(c));
-        any = true;
-    }
-    let inside = t
-        .strip_prefix(out_dir)
-        .is_ok_and(|rel| rel.components().all(|c| matches!(c, Component::Normal(_))));
-    (any && inside).then_some(t)
-}
-
-#[cfg(unix)]
-fn os_name(c: Vec<u8>) -> OsString {
-    std::os::unix::ffi::OsStringExt::from_vec(c)
-}
-
-#[cfg(not(unix))]
-fn os_name(c: Vec<u8>) -> OsString {
-    OsString::from(String::from_utf8_lossy(&c).into_owned())
-}
-
-/// Create the folders between `out_dir` and `target`, refusing to go through a symlink or a
-/// file in the way.
-fn make_parents(out_dir: &Path, target: &Path) -> Result<(), String> {
-    let rel = target
-        .parent()
-        .and_then(|p| p.strip_prefix(out_dir).ok())
-        .unwrap_or(Path::new(""));
-    let mut d = out_dir.to_path_buf();
-    for c in rel.components() {
-        d.push(c);
-        match d.symlink_metadata() {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(format!("{} is in the way (not a folder)", d.display())),
-            Err(_) => std::fs::create_dir(&d)
-                .map_err(|e| format!("cannot create {}: {e}", d.display()))?,
-        }
-    }
-    Ok(())
-}
-
-/// `name (1).ext`, `name (2).ext`, … until free.
-fn unique(target: &Path) -> PathBuf {
-    if target.symlink_metadata().is_err() {
-        return target.to_path_buf();
-    }
-    let stem = target.file_stem().unwrap_or_default().to_os_string();
-    let ext = target.extension().map(|e| e.to_os_string());
-    (1u64..)
-        .map(|n| {
-            let mut name = stem.clone();
-            name.push(format!(" ({n})"));
-            if let Some(e) = &ext {
-                name.push(".");
-                name.push(e);
-            }
-            target.with_file_name(name)
-        })
-        .find(|p| p.symlink_metadata().is_err())
-        .expect("a free name")
 }
 
 /// Per block of a file, what recovery found.
@@ -336,25 +244,6 @@ pub fn run(
         not_found,
         problems,
     })
-}
-
-/// Refuse an output folder on the very device being recovered (a block device image).
-fn refuse_same_device(image: &Path, out_dir: &Path) -> Result<(), Error> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{FileTypeExt, MetadataExt};
-        if let (Ok(i), Ok(o)) = (std::fs::metadata(image), std::fs::metadata(out_dir))
-            && i.file_type().is_block_device()
-            && i.rdev() == o.dev()
-        {
-            return Err(Error::Invalid(format!(
-                "{} is on the disk being recovered; choose a folder on another disk",
-                out_dir.display()
-            )));
-        }
-    }
-    let _ = (image, out_dir);
-    Ok(())
 }
 
 /// Pass 1 for one path: read, verify and write every block in place.
@@ -709,35 +598,4 @@ fn sha256_file(path: &Path) -> Result<Vec<u8>, Error> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize().to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snapshot_paths_stay_inside_the_output_folder() {
-        let out = Path::new("/out");
-        assert_eq!(
-            target_for(out, b"/a/b.txt").unwrap(),
-            Path::new("/out/a/b.txt")
-        );
-        assert_eq!(
-            target_for(out, b"/../../etc/passwd").unwrap(),
-            Path::new("/out/_../_../etc/passwd")
-        );
-        assert_eq!(target_for(out, b"a/./b").unwrap(), Path::new("/out/a/_./b"));
-        assert_eq!(target_for(out, b"/n\0ul").unwrap(), Path::new("/out/n_ul"));
-        assert!(target_for(out, b"/").is_none());
-        assert!(target_for(out, b"").is_none());
-    }
-
-    #[test]
-    fn unique_names_keep_the_extension() {
-        let d = tempfile::tempdir().unwrap();
-        let t = d.path().join("a.txt");
-        assert_eq!(unique(&t), t);
-        std::fs::write(&t, b"x").unwrap();
-        assert_eq!(unique(&t), d.path().join("a (1).txt"));
-    }
 }
