@@ -62,6 +62,8 @@ pub fn class_name(c: SectorClass) -> &'static str {
 /// What a loaded view holds.
 pub struct View {
     pub source: SourceRow,
+    /// Every source of the catalogue, for choosing which one is drawn.
+    pub sources: Vec<SourceRow>,
     pub from: u64,
     pub to: u64,
     /// The view's runs aggregated per cell, once, on the worker thread.
@@ -80,6 +82,8 @@ pub struct BlockMap {
     pub error: Option<Problem>,
     /// Where the cells were drawn in the last frame (for pointer tests and benchmarks).
     pub rect: Option<egui::Rect>,
+    /// The source drawn, when the catalogue has several (`None`: the first).
+    pub source_id: Option<i64>,
     /// The SBX blocks under the hovered cell (its sector range), looked up on a worker.
     hover: Option<(SectorRange, Vec<BlockRunRow>)>,
     hover_job: Option<(SectorRange, Job<Vec<BlockRunRow>>)>,
@@ -105,15 +109,22 @@ impl BlockMap {
         self.job.is_some()
     }
 
-    /// Load sectors `from..to` of the first source of `catalog` (all of it when `None`).
+    /// Load sectors `from..to` (all of it when `None`) of the chosen source of `catalog` (the
+    /// first until another is chosen).
     pub fn load(&mut self, ctx: &egui::Context, catalog: PathBuf, range: Option<(u64, u64)>) {
+        if self.catalog.as_ref() != Some(&catalog) {
+            self.source_id = None;
+        }
         self.catalog = Some(catalog.clone());
+        let want = self.source_id;
         self.job = Some(Job::spawn(ctx, move |_, _| {
             let c = Catalog::open_existing(&catalog)?;
-            let source = c
-                .sources()?
-                .into_iter()
-                .next()
+            let sources = c.sources()?;
+            let source = sources
+                .iter()
+                .find(|s| Some(s.id) == want)
+                .or(sources.first())
+                .cloned()
                 .ok_or_else(|| Error::Invalid("the catalogue has no source".into()))?;
             let (from, to) = range.unwrap_or((0, source.size.div_ceil(SECTOR)));
             let runs = c.runs(source.id, from, to)?;
@@ -128,6 +139,7 @@ impl BlockMap {
                 .collect();
             Ok(View {
                 source,
+                sources,
                 from,
                 to,
                 cells,
@@ -184,13 +196,32 @@ impl BlockMap {
         let mut clicked = None;
         let mut zoom: Option<(u64, u64)> = None;
         let cells = &view.cells;
+        let mut pick_source = None;
         ui.horizontal(|ui| {
-            let file = view.source.path.file_name().map_or_else(
-                || view.source.path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            ui.strong(format!("Map of {file}"))
+            let file = |s: &SourceRow| {
+                s.path.file_name().map_or_else(
+                    || s.path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            };
+            ui.strong(format!("Map of {}", file(&view.source)))
                 .on_hover_text(view.source.path.display().to_string());
+            if view.sources.len() > 1 {
+                // The catalogue holds several images or devices: any can be drawn.
+                let l = ui.label("Source:");
+                egui::ComboBox::from_id_salt("map source")
+                    .selected_text(file(&view.source))
+                    .show_ui(ui, |ui| {
+                        for s in &view.sources {
+                            let chosen = s.id == view.source.id;
+                            if ui.selectable_label(chosen, file(s)).clicked() && !chosen {
+                                pick_source = Some(s.id);
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            }
             ui.label(format!(
                 "bytes {}..{} ({} per cell)",
                 view.from * SECTOR,
@@ -408,6 +439,10 @@ impl BlockMap {
         }
         if let (Some(range), Some(catalog)) = (zoom, self.catalog.clone()) {
             self.load(ui.ctx(), catalog, Some(range));
+        }
+        if let (Some(id), Some(catalog)) = (pick_source, self.catalog.clone()) {
+            self.source_id = Some(id);
+            self.load(ui.ctx(), catalog, None);
         }
         clicked
     }

@@ -432,3 +432,35 @@ fn files_given_on_the_command_line_open_where_they_belong() {
 mod ext4_demo;
 #[path = "../../../tests/common/ext4img.rs"]
 mod ext4img;
+
+#[test]
+fn the_map_draws_any_of_the_scanned_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ca = std::fs::read(encode_file(d, "first.txt", &noise(5_000, 11))).unwrap();
+    let cb = std::fs::read(encode_file(d, "second.txt", &noise(7_000, 12))).unwrap();
+    std::fs::write(d.join("one.img"), [noise(3_000, 13), ca].concat()).unwrap();
+    std::fs::write(d.join("two.img"), [cb, noise(9_000, 14)].concat()).unwrap();
+    let mut script = Scripted::default();
+    script
+        .files
+        .push_back(vec![d.join("one.img"), d.join("two.img")]);
+    let mut h = harness(script);
+    h.run();
+    scan_in_app(&mut h);
+    h.get_by_label_contains("Scan finished: 2 container(s)");
+    h.get_by_label("Map of one.img");
+    h.get_by_label("Source:").click();
+    h.run();
+    h.get_by_label("two.img").click();
+    wait(&mut h);
+    h.get_by_label("Map of two.img");
+    let v = h.state().scan.map.view.as_ref().unwrap();
+    assert_eq!(v.source.path, d.join("two.img"));
+    let size = std::fs::metadata(d.join("two.img")).unwrap().len();
+    assert_eq!(
+        (v.from, v.to),
+        (0, size.div_ceil(512)),
+        "the whole of two.img"
+    );
+}
