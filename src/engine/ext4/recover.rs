@@ -8,6 +8,7 @@
 
 use super::fs::{BitmapCache, Fs};
 use super::image::Image;
+use super::inode::FLAG_ENCRYPT;
 use super::mapping::{self, Run};
 pub use super::outpath::target_for;
 use super::outpath::{make_parents, out_text, refuse_same_device, unique};
@@ -309,9 +310,21 @@ fn recover_file(
         w.verdict.out_path = Some(out.commit(opts.overwrite)?);
         return Ok(w);
     }
+    if row.flags & FLAG_ENCRYPT != 0 {
+        w.verdict
+            .reasons
+            .push("Recovered, but it is encrypted (fscrypt) and needs its key to be read.".into());
+    }
     // Blocks the file's inode maps now, when it still exists: those are not "reused".
     let live: Vec<Run> = match fs.inode(row.ino as u32) {
         Ok(i) if !i.is_deleted() && i.generation == row.generation => {
+            if i.size != row.size || i.mtime_ns != row.mtime_ns {
+                w.verdict.reasons.push(
+                    "The file was changed after the snapshot: this is the snapshot's version; \
+                     the current one is still on the disk."
+                        .into(),
+                );
+            }
             let mut m = mapping::map(fs, &i, &mut Vec::new()).runs;
             m.sort_by_key(|r| r.physical);
             m

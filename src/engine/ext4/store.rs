@@ -152,6 +152,8 @@ pub struct InodeRow {
     pub ctime_ns: i64,
     pub sha256: Option<Vec<u8>>,
     pub inline_data: Option<Vec<u8>>,
+    /// The inode's flags (i_flags) when the snapshot was taken.
+    pub flags: u32,
 }
 
 /// An open snapshot database.
@@ -368,8 +370,8 @@ impl Snapshots {
     pub fn inode(&self, snapshot_id: i64, ino: u64) -> Result<Option<InodeRow>, Error> {
         self.conn
             .query_row(
-                "SELECT ino, generation, size, mtime_ns, ctime_ns, sha256, inline_data FROM inode
-                 WHERE snapshot_id = ?1 AND ino = ?2",
+                "SELECT ino, generation, size, mtime_ns, ctime_ns, sha256, inline_data, flags
+                 FROM inode WHERE snapshot_id = ?1 AND ino = ?2",
                 params![snapshot_id, ino as i64],
                 |r| {
                     Ok(InodeRow {
@@ -380,6 +382,7 @@ impl Snapshots {
                         ctime_ns: r.get(4)?,
                         sha256: r.get(5)?,
                         inline_data: r.get(6)?,
+                        flags: r.get::<_, i64>(7)? as u32,
                     })
                 },
             )
