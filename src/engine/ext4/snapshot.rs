@@ -548,12 +548,19 @@ fn fingerprint(
                 ok = false;
                 break;
             }
-            for (k, block) in buf.chunks(bs as usize).enumerate() {
-                let at = (r.logical + done + k as u64) * bs;
-                let len = (size - at).min(bs) as usize;
-                d.extend_from_slice(&block_digest(&block[..len]));
-                sha.update(&block[..len]);
-            }
+            // The file's own bytes in this chunk (the last block only up to `size`).
+            let first = (r.logical + done) * bs;
+            let bytes = &buf[..(size.saturating_sub(first)).min(n * bs) as usize];
+            // Block digests and the whole-file hash side by side: a big file keeps both
+            // cores busy even when it is the last one left.
+            let ((), ()) = rayon::join(
+                || {
+                    for block in bytes.chunks(bs as usize) {
+                        d.extend_from_slice(&block_digest(block));
+                    }
+                },
+                || sha.update(bytes),
+            );
             pos = ((r.logical + done + n) * bs).min(size);
             advance(n * bs);
             done += n;
