@@ -230,6 +230,16 @@ impl eframe::App for App {
                 }
             });
         });
+        if self.dialogs.unavailable() {
+            egui::Panel::bottom("no dialogs").show(ui, |ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "No file dialog could be opened on this desktop (xdg-desktop-portal is not \
+                     running). Drop files on the window instead, or start the app with them: \
+                     seqbox gui FILE…",
+                );
+            });
+        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
                 Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),

@@ -6,6 +6,10 @@ pub trait Dialogs {
     fn pick_files(&mut self, title: &str) -> Vec<PathBuf>;
     fn pick_folder(&mut self, title: &str) -> Option<PathBuf>;
     fn save_file(&mut self, title: &str, name: &str) -> Option<PathBuf>;
+    /// Whether dialogs seem not to work here (they come back empty at once).
+    fn unavailable(&self) -> bool {
+        false
+    }
 }
 
 /// The "Output folder: … [Choose output folder…]" row shared by the tabs; `none` says where
@@ -27,28 +31,74 @@ pub fn output_folder_row(
         {
             *folder = Some(d);
         }
+        // Without a working dialog the folder can be typed in.
+        if dialogs.unavailable() {
+            let id = ui.scope_id().with(("typed folder", title));
+            let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
+            let l = ui.label("or type it:");
+            let edit = ui
+                .add(egui::TextEdit::singleline(&mut text).desired_width(220.0))
+                .labelled_by(l.id);
+            let dir = PathBuf::from(text.trim());
+            let usable = !text.trim().is_empty() && dir.is_absolute();
+            if ui
+                .add_enabled(usable, egui::Button::new("Use this folder"))
+                .clicked()
+                || (usable && edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
+            {
+                *folder = Some(dir);
+                text.clear();
+            }
+            ui.data_mut(|d| d.insert_temp(id, text));
+        }
     });
 }
 
-/// The native dialogs (xdg-portal on Linux: no GTK needed; none there -> nothing picked).
-pub struct NativeDialogs;
+/// The native dialogs (xdg-portal on Linux: no GTK needed). Without a running portal they
+/// come back empty at once; that is remembered so the app can say what to do instead.
+#[derive(Default)]
+pub struct NativeDialogs {
+    unavailable: bool,
+}
+
+/// A dialog answered faster than a person can is one that never opened.
+const TOO_FAST: std::time::Duration = std::time::Duration::from_millis(150);
+
+impl NativeDialogs {
+    fn timed<T>(&mut self, empty: impl Fn(&T) -> bool, f: impl FnOnce() -> T) -> T {
+        let t = std::time::Instant::now();
+        let r = f();
+        self.unavailable = empty(&r) && t.elapsed() < TOO_FAST;
+        r
+    }
+}
 
 impl Dialogs for NativeDialogs {
     fn pick_files(&mut self, title: &str) -> Vec<PathBuf> {
-        rfd::FileDialog::new()
-            .set_title(title)
-            .pick_files()
-            .unwrap_or_default()
+        self.timed(Vec::is_empty, || {
+            rfd::FileDialog::new()
+                .set_title(title)
+                .pick_files()
+                .unwrap_or_default()
+        })
     }
 
     fn pick_folder(&mut self, title: &str) -> Option<PathBuf> {
-        rfd::FileDialog::new().set_title(title).pick_folder()
+        self.timed(Option::is_none, || {
+            rfd::FileDialog::new().set_title(title).pick_folder()
+        })
     }
 
     fn save_file(&mut self, title: &str, name: &str) -> Option<PathBuf> {
-        rfd::FileDialog::new()
-            .set_title(title)
-            .set_file_name(name)
-            .save_file()
+        self.timed(Option::is_none, || {
+            rfd::FileDialog::new()
+                .set_title(title)
+                .set_file_name(name)
+                .save_file()
+        })
+    }
+
+    fn unavailable(&self) -> bool {
+        self.unavailable
     }
 }

@@ -42,7 +42,7 @@ pub fn run(paths: Vec<std::path::PathBuf>) -> i32 {
         "SeqBox Studio",
         options,
         Box::new(|cc| {
-            let mut app = App::new(cc, Box::new(dialogs::NativeDialogs));
+            let mut app = App::new(cc, Box::<dialogs::NativeDialogs>::default());
             app.open_paths(&cc.egui_ctx, paths);
             Ok(Box::new(app))
         }),

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 struct Scripted {
     files: VecDeque<Vec<PathBuf>>,
     folders: VecDeque<PathBuf>,
+    /// Behave like a desktop without a portal: every dialog comes back empty at once.
+    broken: bool,
 }
 
 impl Dialogs for Scripted {
@@ -25,6 +27,9 @@ impl Dialogs for Scripted {
     }
     fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
         None
+    }
+    fn unavailable(&self) -> bool {
+        self.broken
     }
 }
 
@@ -463,4 +468,27 @@ fn the_map_draws_any_of_the_scanned_sources() {
         (0, size.div_ceil(512)),
         "the whole of two.img"
     );
+}
+
+#[test]
+fn without_file_dialogs_the_app_says_so_and_a_folder_can_be_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Scripted {
+        broken: true,
+        ..Default::default()
+    });
+    h.run();
+    h.get_by_label_contains("No file dialog could be opened on this desktop");
+    h.get_by_label("Recover").click();
+    h.run();
+    let typed = dir.path().join("rescued");
+    h.get_by_label("or type it:").click();
+    h.run();
+    h.get_by_label("or type it:")
+        .type_text(typed.to_str().unwrap());
+    h.run();
+    h.get_by_label("Use this folder").click();
+    h.run();
+    assert_eq!(h.state().recover.out_dir.as_ref(), Some(&typed));
+    h.get_by_label_contains(&format!("Output folder: {}", typed.display()));
 }
