@@ -100,6 +100,17 @@ fn main() {
     };
     assert!(dd(&img), "dd failed"); // warms the page cache
     let (t_dd, _) = best_of(RUNS, || assert!(dd(&img)));
+    // For scale: one SHA-256 stream over the whole image (what a fingerprinted snapshot must
+    // at least do for the file data, plus a BLAKE3 digest per block).
+    let sha = || {
+        Command::new("openssl")
+            .args(["dgst", "-sha256"])
+            .arg(&img)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let t_sha = sha().then(|| best_of(RUNS, || assert!(sha())).0);
     let db = dir.path().join("snap.sqlite");
     let fresh = |map_only: bool| {
         for ext in ["", "-wal", "-shm"] {
@@ -141,6 +152,13 @@ fn main() {
         t_dd.as_secs_f64(),
         mbs(size, t_dd)
     );
+    if let Some(t) = t_sha {
+        println!(
+            "openssl dgst -sha256      : {:7.3} s  {:7.0} MB/s of image  (one hash stream, for scale)",
+            t.as_secs_f64(),
+            mbs(size, t)
+        );
+    }
     println!(
         "snapshot (fingerprinted)  : {:7.3} s  {:7.0} MB/s of file data, {:7.0} MB/s of image  {:.2}x the dd time",
         t_snap.as_secs_f64(),
