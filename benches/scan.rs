@@ -16,20 +16,7 @@ use std::process::Command;
 use std::time::Duration;
 
 mod common;
-use common::{RUNS, best};
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut v = vec![0u8; len];
-    for c in v.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let b = x.to_le_bytes();
-        c.copy_from_slice(&b[..c.len()]);
-    }
-    v
-}
+use common::{RUNS, best, dd, noise};
 
 fn encode_file(dir: &Path, name: &str, mib: usize, version: Version) -> PathBuf {
     let input = dir.join(name);
@@ -124,14 +111,7 @@ fn main() {
     }
 
     let dd_of = |img: &Path| {
-        let (t, ok) = best(|| {
-            Command::new("dd")
-                .arg(format!("if={}", img.display()))
-                .args(["of=/dev/null", "bs=1M", "status=none"])
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
-        });
+        let (t, ok) = best(|| dd(img));
         assert!(ok, "dd failed");
         t
     };

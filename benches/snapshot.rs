@@ -15,21 +15,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::best_of;
+use common::{best_of, dd, noise};
 
 const RUNS: usize = 3;
-
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut v = vec![0u8; len];
-    for c in v.chunks_mut(8) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
-    }
-    v
-}
 
 fn sbin(name: &str) -> PathBuf {
     for d in ["/usr/sbin", "/sbin", "/usr/bin"] {
@@ -90,14 +78,6 @@ fn main() {
         }
     };
     let size = std::fs::metadata(&img).unwrap().len();
-    let dd = |img: &Path| {
-        Command::new("dd")
-            .arg(format!("if={}", img.display()))
-            .args(["of=/dev/null", "bs=1M", "status=none"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
     assert!(dd(&img), "dd failed"); // warms the page cache
     let (t_dd, _) = best_of(RUNS, || assert!(dd(&img)));
     // For scale: one SHA-256 stream over the whole image (what a fingerprinted snapshot must

@@ -1,5 +1,7 @@
 //! What the benchmarks share.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Runs of each measurement; the best is reported (least disturbed by the machine).
@@ -22,4 +24,28 @@ pub fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
         last = Some(r);
     }
     (best, last.expect("ran"))
+}
+
+/// Deterministic pseudo-random bytes (xorshift): incompressible payloads for the images.
+#[allow(dead_code)]
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = vec![0u8; len];
+    for c in v.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
+    }
+    v
+}
+
+/// `dd if=IMAGE of=/dev/null bs=1M`, the reading limit the scans are compared with.
+#[allow(dead_code)]
+pub fn dd(img: &Path) -> bool {
+    Command::new("dd")
+        .arg(format!("if={}", img.display()))
+        .args(["of=/dev/null", "bs=1M", "status=none"])
+        .status()
+        .is_ok_and(|s| s.success())
 }
