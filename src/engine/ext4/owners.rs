@@ -8,7 +8,8 @@ use crate::engine::{CancelFlag, Error};
 use std::path::Path;
 
 /// Owner runs kept at most, so a huge file system cannot exhaust memory (≈ 100 bytes each).
-pub const MAX_RUNS: usize = 4_000_000;
+/// A million runs cover a well-filled multi-terabyte disk and stay near 100 MB.
+pub const MAX_RUNS: usize = 1_000_000;
 
 /// Every region of `image` that a regular file owns (data, preallocated and mapping blocks),
 /// sorted by `byte_start`, with image byte offsets (the partition offset included). A file
