@@ -118,8 +118,7 @@ impl App {
 
     /// Files given on the command line or by a file manager ("Open with"): snapshots
     /// (`*.snapshot.sqlite`) open in Snapshot, scan catalogues open their scan, containers go
-    /// to Decode, disk images dropped on the Snapshot tab become its image, anything else
-    /// goes to Encode.
+    /// to Decode, anything else goes to Encode.
     pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let ext = |p: &std::path::Path| {
             p.extension()
@@ -133,9 +132,6 @@ impl App {
                 "sqlite" if snapshot => {
                     self.snapshot.open(ctx, p);
                     self.tab = Tab::Snapshot;
-                }
-                "img" | "iso" | "raw" | "dd" if self.tab == Tab::Snapshot => {
-                    self.snapshot.image = Some(p);
                 }
                 "sqlite" | "db3" => self.open_catalog(ctx, p),
                 "sbx" | "ecsbx" => containers.push(p),
@@ -187,7 +183,16 @@ impl eframe::App for App {
             match self.tab {
                 Tab::Decode => self.decode.add(ui.ctx(), dropped),
                 Tab::Scan => self.scan.sources.extend(dropped),
-                Tab::Snapshot => self.open_paths(ui.ctx(), dropped),
+                // On the Snapshot tab a dropped file is a snapshot or the disk image.
+                Tab::Snapshot => {
+                    for p in dropped {
+                        if p.to_string_lossy().ends_with(".sqlite") {
+                            self.snapshot.open(ui.ctx(), p);
+                        } else {
+                            self.snapshot.image = Some(p);
+                        }
+                    }
+                }
                 _ => {
                     self.tab = Tab::Encode;
                     self.encode.files.extend(dropped);

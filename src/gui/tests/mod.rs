@@ -492,3 +492,55 @@ fn without_file_dialogs_the_app_says_so_and_a_folder_can_be_typed() {
     assert_eq!(h.state().recover.out_dir.as_ref(), Some(&typed));
     h.get_by_label_contains(&format!("Output folder: {}", typed.display()));
 }
+
+/// A file dropped on the window, as the windowing integration hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        Err("the app only needs the path".into())
+    }
+}
+
+#[test]
+fn dropped_files_go_to_the_tab_they_were_dropped_on() {
+    let mut h = harness(Scripted::default());
+    h.run();
+    let drop = |h: &mut Harness<'static, App>, p: &str| {
+        h.input_mut()
+            .dropped_files
+            .push(std::sync::Arc::new(Dropped(PathBuf::from(p))));
+        h.run();
+    };
+    h.get_by_label("Snapshot").click();
+    h.run();
+    drop(&mut h, "/images/sdb1");
+    assert_eq!(h.state().tab, Tab::Snapshot);
+    assert_eq!(
+        h.state().snapshot.image,
+        Some(PathBuf::from("/images/sdb1"))
+    );
+    h.get_by_label("Scan").click();
+    h.run();
+    drop(&mut h, "/images/disk.img");
+    assert_eq!(
+        h.state().scan.sources,
+        vec![PathBuf::from("/images/disk.img")]
+    );
+    h.get_by_label("Recover").click();
+    h.run();
+    drop(&mut h, "/home/me/photo.jpg");
+    assert_eq!(
+        h.state().tab,
+        Tab::Encode,
+        "anything else is a file to protect"
+    );
+    assert_eq!(
+        h.state().encode.files,
+        vec![PathBuf::from("/home/me/photo.jpg")]
+    );
+}
