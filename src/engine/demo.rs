@@ -20,8 +20,8 @@ use super::calc;
 use super::encode::{self, EncodeOpts, Target};
 use super::fat::{Floppy, SECTOR, SplitMix, scramble_runs};
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage};
-use super::output::AtomicFile;
-use super::recover::{self, RecoverOpts, RecoverStatus, Selection, unique_path};
+use super::output::{AtomicFile, unique_path};
+use super::recover::{self, RecoverOpts, RecoverStatus, Selection};
 use super::scan::{self, ScanOpts};
 use crate::format::Version;
 use crate::format::block::{Uid, uid_hex};
@@ -429,7 +429,7 @@ fn write_originals(
                 (data, info.modified().unwrap_or(UNIX_EPOCH))
             }
         };
-        let path = unique_path(&dir, &p.name);
+        let path = unique_path(&dir.join(&p.name));
         let mut f = AtomicFile::create(&path, false)?;
         f.file()
             .write_all(&data)

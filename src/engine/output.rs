@@ -29,6 +29,28 @@ pub fn safe_file_name(untrusted: &str) -> Option<String> {
     Some(cleaned)
 }
 
+/// `target`, or `stem (1).ext`, `stem (2).ext`, … beside it, whichever does not exist yet: a
+/// new output never replaces a file that is there. Names need not be UTF-8.
+pub fn unique_path(target: &Path) -> PathBuf {
+    if target.symlink_metadata().is_err() {
+        return target.to_path_buf();
+    }
+    let stem = target.file_stem().unwrap_or_default().to_os_string();
+    let ext = target.extension().map(|e| e.to_os_string());
+    (1u64..)
+        .map(|n| {
+            let mut name = stem.clone();
+            name.push(format!(" ({n})"));
+            if let Some(e) = &ext {
+                name.push(".");
+                name.push(e);
+            }
+            target.with_file_name(name)
+        })
+        .find(|p| p.symlink_metadata().is_err())
+        .expect("a free name")
+}
+
 /// A file being written under a temporary name beside its final path. Dropping it without
 /// [`AtomicFile::commit`] removes the temporary file, so a failed or cancelled job leaves
 /// nothing behind.
@@ -102,6 +124,15 @@ impl AtomicFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_names_keep_the_extension() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("a.txt");
+        assert_eq!(unique_path(&t), t);
+        std::fs::write(&t, b"x").unwrap();
+        assert_eq!(unique_path(&t), d.path().join("a (1).txt"));
+    }
 
     #[test]
     fn hostile_names_stay_inside_the_folder() {

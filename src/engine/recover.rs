@@ -8,7 +8,7 @@ use super::catalog::{Catalog, Copy};
 use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
 use super::io::read_full;
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
-use super::output::{AtomicFile, safe_file_name};
+use super::output::{AtomicFile, safe_file_name, unique_path};
 use crate::format::block::{self, BlockState, Uid, uid_hex};
 use crate::format::rs::Layout;
 use crate::format::{Metadata, Version, password};
@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Which containers to recover.
 #[derive(Clone, Debug)]
@@ -352,7 +352,7 @@ fn recover_one(
                 .map(|n| format!("{n}.out"))
         })
         .unwrap_or_else(|| format!("{}.bin", uid_hex(&uid)));
-    let target = unique_path(&opts.out_dir, &name);
+    let target = unique_path(&opts.out_dir.join(&name));
     let mut out = AtomicFile::create(&target, false)?;
     let max_seq = copies.last().map(|c| c.seq);
     let assembly = {
@@ -462,20 +462,4 @@ fn unrecoverable(
         notes,
         assembly: Assembly::default(),
     }
-}
-
-/// `dir/name`, or `dir/stem (1).ext`, `dir/stem (2).ext`, … whichever does not exist yet.
-pub fn unique_path(dir: &Path, name: &str) -> PathBuf {
-    let first = dir.join(name);
-    if first.symlink_metadata().is_err() {
-        return first;
-    }
-    let (stem, ext) = match name.rfind('.') {
-        Some(i) if i > 0 => (&name[..i], &name[i..]),
-        _ => (name, ""),
-    };
-    (1..)
-        .map(|i| dir.join(format!("{stem} ({i}){ext}")))
-        .find(|p| p.symlink_metadata().is_err())
-        .expect("some name is free")
 }

@@ -1,6 +1,5 @@
 //! Where recovered files go: snapshot paths (raw bytes) turned into paths inside the output
-//! folder that cannot escape it, folders created without following symlinks, unique names
-//! instead of replacing files, and no output folder on the device being recovered.
+//! folder that cannot escape it, folders created without following symlinks, and no output folder on the device being recovered.
 
 use super::display_path;
 use crate::engine::job::Error;
@@ -62,27 +61,6 @@ pub(crate) fn make_parents(out_dir: &Path, target: &Path) -> Result<(), String> 
     Ok(())
 }
 
-/// `name (1).ext`, `name (2).ext`, … until free.
-pub(crate) fn unique(target: &Path) -> PathBuf {
-    if target.symlink_metadata().is_err() {
-        return target.to_path_buf();
-    }
-    let stem = target.file_stem().unwrap_or_default().to_os_string();
-    let ext = target.extension().map(|e| e.to_os_string());
-    (1u64..)
-        .map(|n| {
-            let mut name = stem.clone();
-            name.push(format!(" ({n})"));
-            if let Some(e) = &ext {
-                name.push(".");
-                name.push(e);
-            }
-            target.with_file_name(name)
-        })
-        .find(|p| p.symlink_metadata().is_err())
-        .expect("a free name")
-}
-
 /// Refuse an output folder on the very device being recovered (a block device image).
 pub(crate) fn refuse_same_device(image: &Path, out_dir: &Path) -> Result<(), Error> {
     #[cfg(unix)]
@@ -139,14 +117,5 @@ mod tests {
         assert_eq!(target_for(out, b"/n\0ul").unwrap(), Path::new("/out/n_ul"));
         assert!(target_for(out, b"/").is_none());
         assert!(target_for(out, b"").is_none());
-    }
-
-    #[test]
-    fn unique_names_keep_the_extension() {
-        let d = tempfile::tempdir().unwrap();
-        let t = d.path().join("a.txt");
-        assert_eq!(unique(&t), t);
-        std::fs::write(&t, b"x").unwrap();
-        assert_eq!(unique(&t), d.path().join("a (1).txt"));
     }
 }

@@ -11,13 +11,13 @@ use super::image::Image;
 use super::inode::FLAG_ENCRYPT;
 use super::mapping::{self, Run};
 pub use super::outpath::target_for;
-use super::outpath::{make_parents, out_text, refuse_same_device, unique};
+use super::outpath::{make_parents, out_text, refuse_same_device};
 use super::snapshot::block_digest;
 use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
 use super::{Problem, display_path};
 use crate::engine::io::same_file;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
-use crate::engine::output::AtomicFile;
+use crate::engine::output::{AtomicFile, unique_path};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -298,7 +298,7 @@ fn recover_file(
     let target = if opts.overwrite {
         target
     } else {
-        unique(&target)
+        unique_path(&target)
     };
     let mut out = AtomicFile::create(&target, opts.overwrite)?;
     out.file().set_len(size).map_err(Error::write(&target))?;
