@@ -1,5 +1,6 @@
 //! Where recovered files go: snapshot paths (raw bytes) turned into paths inside the output
-//! folder that cannot escape it, folders created without following symlinks, and no output folder on the device being recovered.
+//! folder that cannot escape it, folders created without following symlinks, and no output
+//! folder on the device being recovered.
 
 use super::display_path;
 use crate::engine::job::Error;
