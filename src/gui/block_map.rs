@@ -72,6 +72,16 @@ pub struct View {
     pub names: Vec<(u64, String)>,
 }
 
+impl View {
+    /// The file name a container stores (or its UID when it has none).
+    fn name_of(&self, uid: u64) -> Option<&str> {
+        self.names
+            .iter()
+            .find(|(id, _)| *id == uid)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
 #[derive(Default)]
 pub struct BlockMap {
     pub catalog: Option<PathBuf>,
@@ -285,12 +295,7 @@ impl BlockMap {
             cells.get(row * COLUMNS + col.min(COLUMNS - 1))
         });
         if let Some(cell) = hovered {
-            let name = cell.uid.and_then(|u| {
-                view.names
-                    .iter()
-                    .find(|(id, _)| *id == u)
-                    .map(|(_, n)| n.clone())
-            });
+            let name = cell.uid.and_then(|u| view.name_of(u));
             let mut lines = vec![format!(
                 "bytes {}..{}",
                 cell.start_sector * SECTOR,
@@ -342,10 +347,8 @@ impl BlockMap {
                 Some((r, blocks)) if *r == range => {
                     for b in blocks.iter().take(HOVER_RUNS - 1) {
                         let who = view
-                            .names
-                            .iter()
-                            .find(|(id, _)| *id == b.uid)
-                            .map_or(format!("UID {:012x}", b.uid), |(_, n)| n.clone());
+                            .name_of(b.uid)
+                            .map_or(format!("UID {:012x}", b.uid), str::to_string);
                         lines.push(if b.count == 1 {
                             format!("{who}: block {} at byte {}", b.seq, b.offset)
                         } else if b.seq_step != 1 {

@@ -2,12 +2,12 @@
 //! folder or only check them, and read the result in plain words.
 
 use super::dialogs::{Dialogs, output_folder_row};
-use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
 use seqbox::engine::decode::{DecodeOpts, DecodeStatus};
 use seqbox::engine::encode::Target;
 use seqbox::engine::info::InfoReport;
+use seqbox::engine::io::file_name_of as name;
 use seqbox::engine::{check, decode, info};
 use std::path::PathBuf;
 

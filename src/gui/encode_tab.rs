@@ -311,7 +311,7 @@ impl EncodeTab {
                         format!(
                             "Protected as {} ({}), and checked.",
                             r.output.display(),
-                            jobs_human(r.container_size)
+                            super::jobs::human(r.container_size)
                         )
                     } else {
                         format!(
@@ -334,14 +334,4 @@ impl EncodeTab {
             Ok(())
         }));
     }
-}
-
-fn jobs_human(n: u64) -> String {
-    super::jobs::human(n)
-}
-
-pub fn name(p: &std::path::Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

@@ -3,10 +3,10 @@
 
 use super::block_map::BlockMap;
 use super::dialogs::Dialogs;
-use super::encode_tab::name;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
 use seqbox::engine::Error;
+use seqbox::engine::io::file_name_of as name;
 use seqbox::engine::scan::{self, ScanOpts, ScanReport};
 use std::path::PathBuf;
 
