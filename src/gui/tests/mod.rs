@@ -61,18 +61,6 @@ fn scan_in_app(h: &mut Harness<'static, App>) {
     wait(h);
 }
 
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 fn encode_file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
     let input = dir.join(name);
     std::fs::write(&input, data).unwrap();
@@ -89,7 +77,7 @@ fn encode_file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
 fn encode_a_file_then_decode_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let data = noise(50_000, 1);
+    let data = ext4img::payload(50_000, 1);
     std::fs::write(d.join("photo.jpg"), &data).unwrap();
     std::fs::create_dir(d.join("back")).unwrap();
     let mut script = Scripted::default();
@@ -139,16 +127,16 @@ fn encode_a_file_then_decode_it_back() {
 fn scan_a_scrambled_image_and_recover_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let a = noise(30_000, 2);
-    let b = noise(12_345, 3);
+    let a = ext4img::payload(30_000, 2);
+    let b = ext4img::payload(12_345, 3);
     let ca = std::fs::read(encode_file(d, "a.txt", &a)).unwrap();
     let cb = std::fs::read(encode_file(d, "b.doc", &b)).unwrap();
     // Interleave the two containers' blocks with junk, in reverse order.
-    let mut image = noise(700, 4);
+    let mut image = ext4img::payload(700, 4);
     let blocks: Vec<&[u8]> = ca.chunks(512).chain(cb.chunks(512)).collect();
     for (i, blk) in blocks.iter().rev().enumerate() {
         image.extend_from_slice(blk);
-        image.extend_from_slice(&noise(i % 3 * 100, i as u64));
+        image.extend_from_slice(&ext4img::payload(i % 3 * 100, i as u64));
     }
     std::fs::write(d.join("disk.img"), &image).unwrap();
     std::fs::create_dir(d.join("rescued")).unwrap();
@@ -264,9 +252,9 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
 fn encode_reports_each_file_on_its_own_and_errors_in_plain_words() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("keep.txt"), noise(9_000, 5)).unwrap();
-    std::fs::write(d.join("gone.bin"), noise(100, 6)).unwrap();
-    std::fs::write(d.join("taken.txt"), noise(100, 7)).unwrap();
+    std::fs::write(d.join("keep.txt"), ext4img::payload(9_000, 5)).unwrap();
+    std::fs::write(d.join("gone.bin"), ext4img::payload(100, 6)).unwrap();
+    std::fs::write(d.join("taken.txt"), ext4img::payload(100, 7)).unwrap();
     std::fs::write(d.join("taken.txt.sbx"), b"someone else's file").unwrap();
     let mut script = Scripted::default();
     script.files.push_back(vec![
@@ -308,7 +296,7 @@ fn encode_reports_each_file_on_its_own_and_errors_in_plain_words() {
 fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let data = noise(20_000, 8);
+    let data = ext4img::payload(20_000, 8);
     let container = std::fs::read(encode_file(d, "late.txt", &data)).unwrap();
     // A large, sparse image with the container at its very end: long enough to pause.
     let image = d.join("big.img");
@@ -373,7 +361,7 @@ fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
 fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let data = noise(10 * 496, 9);
+    let data = ext4img::payload(10 * 496, 9);
     let input = d.join("notes.txt");
     std::fs::write(&input, &data).unwrap();
     let opts = seqbox::engine::encode::EncodeOpts {
@@ -420,7 +408,7 @@ fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
 fn files_given_on_the_command_line_open_where_they_belong() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let sbx = encode_file(d, "letter.txt", &noise(3000, 10));
+    let sbx = encode_file(d, "letter.txt", &ext4img::payload(3000, 10));
     std::fs::write(d.join("plain.doc"), b"words").unwrap();
     let mut h = harness(Scripted::default());
     h.run();
@@ -442,10 +430,18 @@ mod ext4img;
 fn the_map_draws_any_of_the_scanned_sources() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ca = std::fs::read(encode_file(d, "first.txt", &noise(5_000, 11))).unwrap();
-    let cb = std::fs::read(encode_file(d, "second.txt", &noise(7_000, 12))).unwrap();
-    std::fs::write(d.join("one.img"), [noise(3_000, 13), ca].concat()).unwrap();
-    std::fs::write(d.join("two.img"), [cb, noise(9_000, 14)].concat()).unwrap();
+    let ca = std::fs::read(encode_file(d, "first.txt", &ext4img::payload(5_000, 11))).unwrap();
+    let cb = std::fs::read(encode_file(d, "second.txt", &ext4img::payload(7_000, 12))).unwrap();
+    std::fs::write(
+        d.join("one.img"),
+        [ext4img::payload(3_000, 13), ca].concat(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("two.img"),
+        [cb, ext4img::payload(9_000, 14)].concat(),
+    )
+    .unwrap();
     let mut script = Scripted::default();
     script
         .files
