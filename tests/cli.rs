@@ -243,11 +243,11 @@ fn bad_crc_blocks_are_reported_by_sequence_number_and_offset() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out, dir.path()));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("seq 5 at offset 2560 (0xa00), bad CRC"),
+        text.contains("damaged block: seq 5 at byte 2560 (0xa00), bad CRC"),
         "{text}"
     );
     assert!(
-        text.contains("seq 9 at offset 4608 (0x1200), bad CRC"),
+        text.contains("damaged block: seq 9 at byte 4608 (0x1200), bad CRC"),
         "{text}"
     );
 

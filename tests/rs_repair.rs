@@ -331,7 +331,7 @@ fn in_place_repair_asks_first_and_refuses_without_a_terminal() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("repaired      block set [1..=12]: seq 1 at byte 512 (0x200)"),
+        text.contains("repaired: block set [1..=12]: seq 1 at byte 512 (0x200)"),
         "{text}"
     );
 }

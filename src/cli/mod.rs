@@ -8,6 +8,7 @@ mod snapshot;
 use clap::{Args, Parser, Subcommand};
 use seqbox::engine::catalog::Catalog;
 use seqbox::engine::encode::{EncodeOpts, Target};
+use seqbox::engine::words::{self, Said, Verdict};
 use seqbox::engine::{
     CancelFlag, Error, calc, check, decode, demo, encode, info, recover, repair, scan,
 };
@@ -17,12 +18,8 @@ use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// Everything succeeded and verified.
-pub const EXIT_OK: i32 = 0;
-/// The command line was wrong.
-pub const EXIT_USAGE: i32 = 1;
-/// An operation failed: damaged container, hash mismatch, unreadable input, ...
-pub const EXIT_FAILED: i32 = 2;
+/// Exit codes live with the verdicts they follow (engine::words).
+pub use seqbox::engine::words::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(
@@ -365,6 +362,11 @@ pub fn main() -> i32 {
 struct Item<R: Serialize> {
     input: PathBuf,
     ok: bool,
+    /// The verdict and its words (commands that give files back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    words: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<R>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -375,30 +377,42 @@ struct Item<R: Serialize> {
 struct Document<R: Serialize> {
     command: &'static str,
     ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
     results: Vec<Item<R>>,
 }
 
+/// How a command's results are judged: by a verdict per item (decode, check, repair), or
+/// only by whether the job ran (encode, info).
+type Judge<R> = Option<fn(&R) -> Said>;
+
 /// Run `job` on every input, print each result as text (or all as one JSON document) and
-/// return the exit code.
+/// return the exit code, which `words` derives from the same verdicts the text shows.
 fn for_each<R: Serialize>(
     command: &'static str,
     inputs: &[PathBuf],
     json: bool,
     mut job: impl FnMut(&Path) -> Result<R, Error>,
-    ok: impl Fn(&R) -> bool,
+    judge: Judge<R>,
     text: impl Fn(&R),
 ) -> i32 {
     let mut results = Vec::new();
+    let mut verdicts = Vec::new();
     for input in inputs {
         let item = match job(input) {
             Ok(r) => {
-                let good = ok(&r);
+                let said = judge.map(|j| j(&r));
                 if !json {
                     text(&r);
                 }
+                if let Some(s) = &said {
+                    verdicts.push(s.verdict);
+                }
                 Item {
                     input: input.clone(),
-                    ok: good,
+                    ok: said.as_ref().is_none_or(|s| s.verdict.is_safe()),
+                    verdict: said.as_ref().map(|s| s.verdict),
+                    words: said.map(|s| s.line),
                     report: Some(r),
                     error: None,
                 }
@@ -407,9 +421,15 @@ fn for_each<R: Serialize>(
                 if !json {
                     eprintln!("seqbox {command}: {e}");
                 }
+                let said = judge.map(|_| words::failed(input, &e));
+                if let Some(s) = &said {
+                    verdicts.push(s.verdict);
+                }
                 Item {
                     input: input.clone(),
                     ok: false,
+                    verdict: said.as_ref().map(|s| s.verdict),
+                    words: said.map(|s| s.line),
                     report: None,
                     error: Some(e.to_string()),
                 }
@@ -417,19 +437,31 @@ fn for_each<R: Serialize>(
         };
         results.push(item);
     }
-    let all_ok = results.iter().all(|r| r.ok);
+    let (code, summary) = if judge.is_some() {
+        (
+            words::exit_code(&verdicts),
+            Some(words::summary(&verdicts, "containers")),
+        )
+    } else if results.iter().all(|r| r.ok) {
+        (EXIT_OK, None)
+    } else {
+        (EXIT_FAILED, None)
+    };
     if json {
         let doc = Document {
             command,
-            ok: all_ok,
+            ok: code == EXIT_OK,
+            summary,
             results,
         };
         println!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("reports serialise")
         );
+    } else if let Some(line) = summary.filter(|_| inputs.len() > 1) {
+        println!("{line}");
     }
-    if all_ok { EXIT_OK } else { EXIT_FAILED }
+    code
 }
 
 /// `-o`: an existing folder, or (for a single input) a file path.
@@ -488,7 +520,7 @@ fn run_encode(a: EncodeArgs) -> i32 {
             };
             progress::Bar::new(file).run(|p| encode::run(&opts, &cancel, p))
         },
-        |_| true,
+        None,
         print::encode,
     )
 }
@@ -513,7 +545,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
             };
             progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
         },
-        decode::DecodeReport::success,
+        Some(words::decode),
         print::decode,
     )
 }
@@ -524,7 +556,7 @@ fn run_info(a: InfoArgs) -> i32 {
         &a.containers,
         a.json,
         |c| info::run_with(c, a.password.as_deref(), a.burst),
-        |_| true,
+        None,
         print::info,
     )
 }
@@ -543,7 +575,7 @@ fn run_check(a: CheckArgs) -> i32 {
             };
             progress::Bar::new(c).run(|p| check::run(&opts, &cancel, p))
         },
-        |r| r.ok,
+        Some(words::check),
         print::check,
     )
 }
@@ -580,7 +612,7 @@ fn run_repair(a: RepairArgs) -> i32 {
             };
             progress::Bar::new(c).run(|p| repair::run(&opts, &cancel, p))
         },
-        repair::RepairReport::success,
+        Some(words::repair),
         print::repair,
     )
 }
@@ -608,20 +640,35 @@ fn run_calc(a: CalcArgs) -> i32 {
     }
 }
 
-/// Print one report as text or as a JSON document; exit code 0 when `ok`, else 2 (also when
-/// the job could not run).
+/// Print one report as text or as a JSON document; return the exit code. `judge` gives
+/// the verdict of each item the report holds (recover, snapshot recover): exit 0 only when
+/// all are safe, and the JSON carries them with the summary line. Reports without items
+/// (scan, catalog, demo) are judged by `ok`. A job that could not run exits 2.
 fn single<R: Serialize>(
     command: &'static str,
     result: Result<R, Error>,
     json: bool,
+    judge: impl Fn(&R) -> Option<(Vec<Said>, String)>,
     ok: impl Fn(&R) -> bool,
     text: impl Fn(&R),
 ) -> i32 {
     match result {
         Ok(r) => {
-            let good = ok(&r);
+            let judged = judge(&r);
+            let good = match &judged {
+                Some((items, _)) => {
+                    words::all_safe(&items.iter().map(|s| s.verdict).collect::<Vec<_>>())
+                }
+                None => ok(&r),
+            };
             if json {
-                let doc = serde_json::json!({ "command": command, "ok": good, "report": r });
+                let doc = match judged {
+                    Some((items, summary)) => serde_json::json!({
+                        "command": command, "ok": good, "summary": summary,
+                        "items": items, "report": r
+                    }),
+                    None => serde_json::json!({ "command": command, "ok": good, "report": r }),
+                };
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&doc).expect("serialises")
@@ -647,6 +694,11 @@ fn single<R: Serialize>(
     }
 }
 
+/// No verdicts: the report is judged as a whole.
+fn unjudged<R>(_: &R) -> Option<(Vec<Said>, String)> {
+    None
+}
+
 fn run_scan(a: ScanArgs) -> i32 {
     let uids = match a
         .uids
@@ -668,7 +720,7 @@ fn run_scan(a: ScanArgs) -> i32 {
     let cancel = CancelFlag::new();
     let r = progress::Bar::counting(&a.catalog, "SBX blocks found")
         .run(|p| scan::run(&opts, &cancel, p));
-    single("scan", r, a.json, |_| true, print::scan)
+    single("scan", r, a.json, unjudged, |_| true, print::scan)
 }
 
 fn run_recover(a: RecoverArgs) -> i32 {
@@ -700,7 +752,12 @@ fn run_recover(a: RecoverArgs) -> i32 {
         "recover",
         r,
         a.json,
-        recover::RecoverReport::success,
+        |r: &recover::RecoverReport| {
+            let items: Vec<Said> = r.results.iter().map(words::recovered).collect();
+            let v: Vec<_> = items.iter().map(|s| s.verdict).collect();
+            Some((items, words::summary(&v, "files")))
+        },
+        |_| false,
         print::recover,
     )
 }
@@ -713,10 +770,26 @@ fn run_demo(a: DemoArgs) -> i32 {
     };
     let cancel = CancelFlag::new();
     let r = progress::Bar::new(&a.out).run(|p| demo::run(&opts, &cancel, p));
-    single("demo", r, a.json, demo::DemoReport::success, print::demo)
+    single(
+        "demo",
+        r,
+        a.json,
+        unjudged,
+        demo::DemoReport::success,
+        print::demo,
+    )
 }
 
 fn run_catalog(a: CatalogArgs) -> i32 {
     let r = Catalog::open_existing(&a.catalog).and_then(|c| Ok((c.sources()?, c.containers()?)));
-    single("catalog", r.map(|(sources, containers)| serde_json::json!({ "sources": sources, "containers": containers })), a.json, |_| true, print::catalog)
+    single(
+        "catalog",
+        r.map(|(sources, containers)| {
+            serde_json::json!({ "sources": sources, "containers": containers })
+        }),
+        a.json,
+        unjudged,
+        |_| true,
+        print::catalog,
+    )
 }

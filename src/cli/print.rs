@@ -1,15 +1,15 @@
 //! Plain-text reports for people; `--json` prints the same reports as data instead.
 
-use seqbox::engine::assemble::{Assembly, HashCheck, SetReport};
 use seqbox::engine::calc::{CalcReport, human};
 use seqbox::engine::check::CheckReport;
-use seqbox::engine::decode::{DecodeReport, DecodeStatus};
+use seqbox::engine::decode::DecodeReport;
 use seqbox::engine::demo::DemoReport;
 use seqbox::engine::encode::EncodeReport;
 use seqbox::engine::info::InfoReport;
-use seqbox::engine::recover::{RecoverReport, RecoverStatus};
+use seqbox::engine::recover::RecoverReport;
 use seqbox::engine::repair::RepairReport;
 use seqbox::engine::scan::ScanReport;
+use seqbox::engine::words::{self, Said};
 
 pub fn encode(r: &EncodeReport) {
     println!(
@@ -29,48 +29,20 @@ pub fn encode(r: &EncodeReport) {
     }
 }
 
-pub fn decode(r: &DecodeReport) {
-    let src = r.info.container.display();
-    match (r.status, &r.output) {
-        (DecodeStatus::Verified, Some(out)) => println!(
-            "{src} -> {}: {} bytes, hash verified ({})",
-            out.display(),
-            r.assembly.data_len,
-            hash_words(&r.assembly.hash)
-        ),
-        (DecodeStatus::Unverified, Some(out)) => println!(
-            "{src} -> {}: {} bytes, every block valid, hash not verified",
-            out.display(),
-            r.assembly.data_len
-        ),
-        (DecodeStatus::Incomplete, _) => {
-            println!("{src}: FAILED, blocks are missing; nothing was written")
-        }
-        (DecodeStatus::HashMismatch, _) => println!(
-            "{src}: FAILED, the data does not match the stored hash ({}); nothing was written",
-            hash_words(&r.assembly.hash)
-        ),
-        _ => println!("{src}: {:?}", r.status),
-    }
-    details(&r.assembly);
-    for n in &r.notes {
-        println!("  note: {n}");
+/// One item's verdict line and, indented, its exact details.
+pub fn said(s: &Said) {
+    println!("{}", s.line);
+    for d in &s.details {
+        println!("  {d}");
     }
 }
 
+pub fn decode(r: &DecodeReport) {
+    said(&words::decode(r));
+}
+
 pub fn check(r: &CheckReport) {
-    let a = &r.assembly;
-    println!(
-        "{}: {} ({} valid data blocks{}, {})",
-        r.info.container.display(),
-        if r.ok { "OK" } else { "DAMAGED" },
-        a.valid_data_blocks,
-        a.expected_data_blocks
-            .map(|e| format!(" of {e}"))
-            .unwrap_or_default(),
-        hash_words(&a.hash)
-    );
-    details(a);
+    said(&words::check(r));
 }
 
 pub fn info(r: &InfoReport) {
@@ -129,117 +101,8 @@ pub fn info(r: &InfoReport) {
     }
 }
 
-fn hash_words(h: &HashCheck) -> String {
-    match h {
-        HashCheck::Match { kind, digest } => format!("{kind} match {digest}"),
-        HashCheck::Mismatch {
-            kind,
-            expected,
-            actual,
-        } => format!("{kind} mismatch: stored {expected}, data {actual}"),
-        HashCheck::NotStored => "no hash stored".into(),
-        HashCheck::UnknownKind { .. } => "hash of an unknown kind".into(),
-        HashCheck::NotChecked => "hash not checked".into(),
-    }
-}
-
-/// Exact details of anything wrong: damaged blocks, missing ranges, strays.
-fn details(a: &Assembly) {
-    for s in &a.repaired {
-        println!("  repaired: {}", set_words(s));
-    }
-    for s in &a.failed {
-        println!("  beyond repair: {}", set_words(s));
-    }
-    for d in &a.damaged {
-        println!(
-            "  damaged block: seq {} at offset {} (0x{:x}){}",
-            d.seq,
-            d.offset,
-            d.offset,
-            if d.cut_short {
-                ", cut short by the end of the file"
-            } else {
-                ", bad CRC"
-            }
-        );
-    }
-    if a.damaged_blocks > a.damaged.len() as u64 {
-        println!(
-            "  ... {} more damaged blocks",
-            a.damaged_blocks - a.damaged.len() as u64
-        );
-    }
-    if a.missing_blocks > 0 {
-        println!("  missing: {} block(s)", a.missing_blocks);
-        for m in a.missing.iter().take(50) {
-            println!(
-                "    seq {}..={}: bytes {}..{} of the file",
-                m.first_seq, m.last_seq, m.byte_start, m.byte_end
-            );
-        }
-    }
-    if a.foreign_blocks > 0 {
-        println!(
-            "  {} block(s) of other containers ignored",
-            a.foreign_blocks
-        );
-    }
-    if a.duplicate_blocks > 0 {
-        println!("  {} duplicate block(s) ignored", a.duplicate_blocks);
-    }
-    if a.out_of_range_blocks > 0 {
-        println!(
-            "  {} block(s) numbered past the end of the file ignored",
-            a.out_of_range_blocks
-        );
-    }
-}
-
-/// "block set [7..=12]: seq 7 at byte 4608 (0x1200), ..."
-fn set_words(s: &SetReport) -> String {
-    let blocks: Vec<String> = s
-        .blocks
-        .iter()
-        .map(|b| match b.offset {
-            Some(o) => format!("seq {} at byte {o} (0x{o:x})", b.seq),
-            None => format!("seq {}", b.seq),
-        })
-        .collect();
-    format!(
-        "block set [{}..={}]: {}",
-        s.first_seq,
-        s.last_seq,
-        blocks.join(", ")
-    )
-}
-
 pub fn repair(r: &RepairReport) {
-    println!(
-        "{} -> {}{}",
-        r.info.container.display(),
-        r.output.display(),
-        if r.in_place { " (in place)" } else { "" }
-    );
-    for s in &r.repaired {
-        println!("  repaired      {}", set_words(s));
-    }
-    for s in &r.failed {
-        println!("  repair FAILED {}", set_words(s));
-    }
-    for o in &r.metadata_repaired {
-        println!("  metadata copy rewritten at byte {o} (0x{o:x})");
-    }
-    println!(
-        "  {} block(s) repaired, {} block(s) could not be repaired{}",
-        r.blocks_repaired,
-        r.blocks_failed,
-        if r.success() {
-            ""
-        } else {
-            ": data is lost in the sets listed"
-        }
-    );
+    said(&words::repair(r));
 }
 
 pub fn calc(r: &CalcReport) {
@@ -292,52 +155,15 @@ pub fn scan(r: &ScanReport) {
 }
 
 pub fn recover(r: &RecoverReport) {
-    let good = r
-        .results
-        .iter()
-        .filter(|c| matches!(c.status, RecoverStatus::Complete | RecoverStatus::Repaired))
-        .count();
+    let items: Vec<Said> = r.results.iter().map(words::recovered).collect();
+    let verdicts: Vec<_> = items.iter().map(|s| s.verdict).collect();
     println!(
-        "{good} of {} container(s) recovered completely into {}",
-        r.results.len(),
+        "{} Into {}.",
+        words::summary(&verdicts, "files"),
         r.out_dir.display()
     );
-    for c in &r.results {
-        let name = c
-            .file_name
-            .clone()
-            .unwrap_or_else(|| format!("(no name, UID {})", c.uid));
-        let words = match c.status {
-            RecoverStatus::Complete if c.verified => "complete, hash verified".to_string(),
-            RecoverStatus::Complete => "complete (no hash to verify)".to_string(),
-            RecoverStatus::Repaired => format!(
-                "complete after repairing {} block set(s), hash verified",
-                c.assembly.repaired_sets
-            ),
-            RecoverStatus::Partial => format!("PARTIAL: {}", c.reason.clone().unwrap_or_default()),
-            RecoverStatus::Unrecoverable => {
-                format!("NOT RECOVERED: {}", c.reason.clone().unwrap_or_default())
-            }
-        };
-        println!("  {name}: {words}");
-        if let Some(o) = &c.output {
-            println!("    -> {}", o.display());
-        }
-        for m in c.missing.iter().take(20) {
-            println!(
-                "    missing bytes {}..{} (blocks {}..={})",
-                m.byte_start, m.byte_end, m.first_seq, m.last_seq
-            );
-        }
-        for k in &c.conflicts {
-            println!(
-                "    copies of block {} disagreed: {} of {} agreed with the one used",
-                k.seq, k.agreeing, k.copies
-            );
-        }
-        for n in &c.notes {
-            println!("    note: {n}");
-        }
+    for s in &items {
+        said(s);
     }
 }
 

@@ -5,9 +5,10 @@
 use super::progress::Bar;
 use clap::{Args, Subcommand};
 use seqbox::engine::CancelFlag;
-use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport, Verdict};
+use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
 use seqbox::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
 use seqbox::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
+use seqbox::engine::words::{self, Said, Verdict};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -97,7 +98,14 @@ fn create(a: CreateArgs) -> i32 {
     };
     let cancel = CancelFlag::new();
     let r = Bar::counting(&a.image, "files").run(|p| snapshot::create(&opts, &cancel, p));
-    super::single("snapshot create", r, a.json, |_| true, print_create)
+    super::single(
+        "snapshot create",
+        r,
+        a.json,
+        super::unjudged,
+        |_| true,
+        print_create,
+    )
 }
 
 fn print_create(r: &CreateReport) {
@@ -176,6 +184,7 @@ fn list(a: ListArgs) -> i32 {
         "snapshot list",
         r,
         a.json,
+        super::unjudged,
         |_| true,
         |l: &Listing| {
             for s in &l.snapshots {
@@ -228,40 +237,34 @@ fn recover_cmd(a: RecoverArgs) -> i32 {
         "snapshot recover",
         r,
         a.json,
-        RecoverReport::success,
+        |r: &RecoverReport| {
+            let items = said(r);
+            let v: Vec<_> = items.iter().map(|s| s.verdict).collect();
+            Some((items, words::summary(&v, "files")))
+        },
+        |_| false,
         print_recover,
     )
 }
 
+/// Every selected file's verdict; a path that is not in the snapshot is one that failed.
+fn said(r: &RecoverReport) -> Vec<Said> {
+    r.files
+        .iter()
+        .map(words::snapshot_file)
+        .chain(r.not_found.iter().map(|p| Said {
+            verdict: Verdict::Failed,
+            line: format!("{p}: failed — not in the snapshot"),
+            details: Vec::new(),
+        }))
+        .collect()
+}
+
 fn print_recover(r: &RecoverReport) {
-    for f in &r.files {
-        let head = match f.verdict {
-            Verdict::Identical => "identical".to_string(),
-            Verdict::Partial { percent_intact } => format!("partial, {percent_intact:.2} % intact"),
-            Verdict::NotRecoverable => "not recoverable".to_string(),
-        };
-        let to = f
-            .out_path
-            .as_ref()
-            .map(|p| format!(" -> {}", p.display()))
-            .unwrap_or_default();
-        println!("{}{to}: {head}", display_path(&f.path));
-        for reason in &f.reasons {
-            println!("  {reason}");
-        }
-        if !f.damaged.is_empty() {
-            let ranges: Vec<String> = f.damaged.iter().map(|(s, e)| format!("{s}..{e}")).collect();
-            println!("  damaged byte ranges (zero-filled): {}", ranges.join(", "));
-        }
+    let items = said(r);
+    for s in &items {
+        super::print::said(s);
     }
-    for p in &r.not_found {
-        println!("{p}: not in the snapshot");
-    }
-    println!(
-        "{} of {} files recovered identical, {} partly, {} not recoverable",
-        r.identical,
-        r.files.len(),
-        r.partial,
-        r.not_recoverable
-    );
+    let v: Vec<_> = items.iter().map(|s| s.verdict).collect();
+    println!("{}", words::summary(&v, "files"));
 }

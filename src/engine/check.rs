@@ -30,7 +30,7 @@ impl CheckOpts {
 pub struct CheckReport {
     pub info: InfoReport,
     /// No damaged or absent block (data, parity or metadata copy), nothing missing, and the
-    /// hash matches (or none is stored).
+    /// hash matches (or none is stored): the container is as it was written.
     pub ok: bool,
     pub assembly: Assembly,
 }
@@ -54,6 +54,15 @@ pub fn run(
     let ok = assembly.complete()
         && assembly.damaged_blocks == 0
         && assembly.absent_blocks == 0
-        && hash_ok;
+        && hash_ok
+        && !info.metadata_lost;
     Ok(CheckReport { info, ok, assembly })
+}
+
+impl CheckReport {
+    /// Every byte of the file can be had and verified, damaged container or not (see
+    /// `words::check`): what the exit code follows.
+    pub fn success(&self) -> bool {
+        super::words::check(self).verdict.is_safe()
+    }
 }

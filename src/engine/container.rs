@@ -446,6 +446,19 @@ impl Container {
         Ok(())
     }
 
+    /// The container had a metadata block and it is gone, so the file's size and hash are
+    /// unknown. Versions 17–19 always carry one. For 1–3 the evidence is a damaged block in
+    /// slot 0, or exactly one block-sized gap before block 1 at the very start of the file (a
+    /// container made with `--no-meta` starts with block 1).
+    pub fn metadata_lost(&self) -> bool {
+        if self.metadata.is_some() {
+            return false;
+        }
+        self.layout.is_rs()
+            || self.layout.meta_copies > 0
+            || (self.start == self.block_size() as u64 && self.overlong_metadata.is_none())
+    }
+
     /// Bytes from the container's start to the end of the file.
     pub fn span(&self) -> u64 {
         self.file_len.saturating_sub(self.start)

@@ -78,6 +78,9 @@ pub struct InfoReport {
     /// Offset of the metadata block, if a valid one was found.
     pub metadata_offset: Option<u64>,
     pub metadata: Option<MetadataView>,
+    /// The container had a metadata block and it is lost: its size and hash are unknown
+    /// (versions 17–19 always have one; see `Container::metadata_lost`).
+    pub metadata_lost: bool,
     /// Set when block 0 was written longer than a block (a bug of the original SBXEnc with
     /// long names): its length in bytes.
     pub overlong_metadata: Option<usize>,
@@ -114,6 +117,7 @@ pub fn describe(c: &Container) -> InfoReport {
         geometry_notes: c.geometry_notes.clone(),
         metadata_offset: c.metadata_offset,
         metadata: c.metadata.as_ref().map(MetadataView::from),
+        metadata_lost: c.metadata_lost(),
         overlong_metadata: c.overlong_metadata,
     }
 }

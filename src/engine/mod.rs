@@ -23,5 +23,6 @@ pub mod repair;
 pub mod scan;
 pub mod seqset;
 pub mod sqlite;
+pub mod words;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

@@ -49,6 +49,8 @@ pub enum RecoverStatus {
     Partial,
     /// Nothing usable: the reason says why.
     Unrecoverable,
+    /// Its blocks were stored with a password that was not given: nothing was read.
+    NeedsPassword,
 }
 
 /// Sequence number whose valid copies disagreed.
@@ -79,6 +81,9 @@ pub struct ContainerResult {
     pub conflicts: Vec<Conflict>,
     /// Metadata copies disagreed; the most common was used.
     pub metadata_conflict: bool,
+    /// The container had metadata and none survives, so its size and hash are unknown
+    /// (versions 17–19 always carry it; for 1–3 no metadata means it was made without).
+    pub metadata_lost: bool,
     pub notes: Vec<String>,
     pub assembly: Assembly,
 }
@@ -91,12 +96,17 @@ pub struct RecoverReport {
 }
 
 impl RecoverReport {
-    /// Every selected container came back complete and verified.
+    /// The verdict of every selected container (see `words::recovered`).
+    pub fn verdicts(&self) -> Vec<super::words::Verdict> {
+        self.results
+            .iter()
+            .map(|r| super::words::recovered(r).verdict)
+            .collect()
+    }
+
+    /// Every selected container came back safe: what exit code 0 means.
     pub fn success(&self) -> bool {
-        !self.results.is_empty()
-            && self.results.iter().all(|r| {
-                matches!(r.status, RecoverStatus::Complete | RecoverStatus::Repaired) && r.verified
-            })
+        super::words::all_safe(&self.verdicts())
     }
 }
 
@@ -244,10 +254,17 @@ fn recover_one(
     let copies = catalog.copies_of(uid, version)?;
     let mut notes = Vec::new();
     if copies.iter().any(|c| c.password) && keystream.is_none() {
-        return Err(Error::Invalid(format!(
-            "container {} was scanned with a password: give the same password to recover it",
-            uid_hex(&uid)
-        )));
+        // Skip it, say why, and go on with the others.
+        let mut r = unrecoverable(
+            uid,
+            version,
+            meta.as_ref(),
+            notes,
+            "its blocks were stored with a password; recover again with that password",
+        );
+        r.status = RecoverStatus::NeedsPassword;
+        r.missing_bytes = 0;
+        return Ok(r);
     }
     // Read one copy: the plain payload if it is still a valid block of this container.
     let ks = keystream.as_deref();
@@ -405,7 +422,7 @@ fn recover_one(
     let keep = match status {
         RecoverStatus::Complete | RecoverStatus::Repaired => true,
         RecoverStatus::Partial => opts.partial,
-        RecoverStatus::Unrecoverable => false,
+        RecoverStatus::Unrecoverable | RecoverStatus::NeedsPassword => false,
     };
     let output = if keep {
         if status == RecoverStatus::Partial
@@ -434,6 +451,7 @@ fn recover_one(
         verified,
         conflicts,
         metadata_conflict: metas.len() > 1,
+        metadata_lost: metas.is_empty() && version.uses_rs(),
         notes,
         assembly,
     })
@@ -459,6 +477,7 @@ fn unrecoverable(
         verified: false,
         conflicts: Vec::new(),
         metadata_conflict: false,
+        metadata_lost: meta.is_none() && version.uses_rs(),
         notes,
         assembly: Assembly::default(),
     }

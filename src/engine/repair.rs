@@ -2,7 +2,7 @@
 //! bad metadata copy, either into a repaired copy (the default, the container untouched) or
 //! in place, rewriting only the blocks that were absent or damaged.
 
-use super::assemble::{SetReport, assemble};
+use super::assemble::{Assembly, SetReport, assemble};
 use super::container::Container;
 use super::info::{InfoReport, describe};
 use super::io::same_file;
@@ -53,12 +53,14 @@ pub struct RepairReport {
     pub metadata_repaired: Vec<u64>,
     pub blocks_repaired: u64,
     pub blocks_failed: u64,
+    /// The check the repair is based on: missing ranges, the hash verdict, damaged blocks.
+    pub assembly: Assembly,
 }
 
 impl RepairReport {
-    /// Everything that needed repair was repaired.
+    /// Every byte of the file is safe (see `words::repair`).
     pub fn success(&self) -> bool {
-        self.failed_sets == 0
+        super::words::repair(self).verdict.is_safe()
     }
 }
 
@@ -190,11 +192,12 @@ pub fn run(
         output,
         in_place: opts.in_place,
         repaired,
-        failed: assembly.failed,
+        failed: assembly.failed.clone(),
         failed_sets: assembly.failed_sets,
         metadata_repaired,
         blocks_repaired,
         blocks_failed,
+        assembly,
     })
 }
 

@@ -3,20 +3,19 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
-use super::problem::Problem;
-use seqbox::engine::decode::{DecodeOpts, DecodeStatus};
+use super::problem::{Problem, said_ui};
+use seqbox::engine::decode::DecodeOpts;
 use seqbox::engine::encode::Target;
 use seqbox::engine::info::InfoReport;
 use seqbox::engine::io::file_name_of as name;
+use seqbox::engine::words::{self, Said, Verdict};
 use seqbox::engine::{check, decode, info};
 use std::path::PathBuf;
 
 pub struct Outcome {
     pub container: PathBuf,
-    /// Plain words, and whether all is well.
-    pub words: String,
-    pub ok: bool,
-    pub details: Vec<String>,
+    /// The verdict, in the words the command line uses too.
+    pub said: Said,
 }
 
 #[derive(Default)]
@@ -65,9 +64,11 @@ impl DecodeTab {
                 let p = Problem::new(&e);
                 vec![Outcome {
                     container: PathBuf::new(),
-                    words: p.sentence,
-                    ok: false,
-                    details: vec![p.details],
+                    said: Said {
+                        verdict: Verdict::Failed,
+                        line: p.sentence,
+                        details: vec![p.details],
+                    },
                 }]
             });
             self.job = None;
@@ -140,19 +141,17 @@ impl DecodeTab {
                 }
             });
         }
-        for r in &self.results {
-            if r.ok {
-                ui.label(&r.words);
-            } else {
-                ui.colored_label(ui.visuals().error_fg_color, &r.words);
-            }
-            if !r.details.is_empty() {
-                ui.collapsing(format!("Details for {}", name(&r.container)), |ui| {
-                    for d in &r.details {
-                        ui.label(d);
-                    }
-                });
-            }
+        if self.results.len() > 1 {
+            let v: Vec<_> = self.results.iter().map(|r| r.said.verdict).collect();
+            ui.strong(words::summary(&v, "containers"));
+        }
+        for (i, r) in self.results.iter().enumerate() {
+            said_ui(
+                ui,
+                &r.said,
+                &format!("Details for {}", name(&r.container)),
+                i,
+            );
         }
     }
 
@@ -164,29 +163,14 @@ impl DecodeTab {
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
             let mut out_list = Vec::new();
             for c in list {
-                let o = if check_only {
+                let said = if check_only {
                     let opts = check::CheckOpts {
                         password: pw.clone(),
                         ..check::CheckOpts::new(&c)
                     };
                     match check::run(&opts, cancel, progress) {
-                        Ok(r) => Outcome {
-                            words: if r.ok {
-                                format!("{}: intact, every block and the hash check out", name(&c))
-                            } else {
-                                format!(
-                                    "{}: damaged — {} damaged, {} absent, {} data blocks missing",
-                                    name(&c),
-                                    r.assembly.damaged_blocks,
-                                    r.assembly.absent_blocks,
-                                    r.assembly.missing_blocks
-                                )
-                            },
-                            ok: r.ok,
-                            details: details(&r.assembly),
-                            container: c,
-                        },
-                        Err(e) => failed(c, e),
+                        Ok(r) => words::check(&r),
+                        Err(e) => failed(&c, e),
                     }
                 } else {
                     let mut opts = DecodeOpts::new(&c);
@@ -196,56 +180,11 @@ impl DecodeTab {
                         None => Target::Beside,
                     };
                     match decode::run(&opts, cancel, progress) {
-                        Ok(r) => {
-                            let words = match (r.status, &r.output) {
-                                (DecodeStatus::Verified, Some(o))
-                                    if r.assembly.repaired_sets > 0 =>
-                                {
-                                    format!(
-                                        "{} -> {}: verified, after repairing {} damaged block set(s) on the fly",
-                                        name(&c),
-                                        o.display(),
-                                        r.assembly.repaired_sets
-                                    )
-                                }
-                                (DecodeStatus::Verified, Some(o)) => {
-                                    format!("{} -> {}: verified", name(&c), o.display())
-                                }
-                                (DecodeStatus::Unverified, Some(o)) => format!(
-                                    "{} -> {}: written, but no hash to verify it",
-                                    name(&c),
-                                    o.display()
-                                ),
-                                (DecodeStatus::HashMismatch, _) => format!(
-                                    "{}: the data does not match its hash; nothing was written",
-                                    name(&c)
-                                ),
-                                _ => format!(
-                                    "{}: {} data block(s) missing ({}); nothing was written",
-                                    name(&c),
-                                    r.assembly.missing_blocks,
-                                    human(
-                                        r.assembly
-                                            .missing
-                                            .iter()
-                                            .map(|m| m.byte_end - m.byte_start)
-                                            .sum()
-                                    )
-                                ),
-                            };
-                            Outcome {
-                                ok: r.success(),
-                                details: details(&r.assembly)
-                                    .into_iter()
-                                    .chain(r.notes.clone())
-                                    .collect(),
-                                words,
-                                container: c,
-                            }
-                        }
-                        Err(e) => failed(c, e),
+                        Ok(r) => words::decode(&r),
+                        Err(e) => failed(&c, e),
                     }
                 };
+                let o = Outcome { container: c, said };
                 out_list.push(o);
                 cancel.check()?;
             }
@@ -254,35 +193,14 @@ impl DecodeTab {
     }
 }
 
-fn failed(c: PathBuf, e: seqbox::engine::Error) -> Outcome {
+/// A job that could not run for this container: the plain sentence, the exact error below.
+fn failed(c: &std::path::Path, e: seqbox::engine::Error) -> Said {
     let p = Problem::new(&e);
-    Outcome {
-        words: format!("{}: {}", name(&c), p.sentence),
-        ok: false,
+    Said {
+        verdict: Verdict::Failed,
+        line: format!("{}: {}", name(c), p.sentence),
         details: vec![p.details],
-        container: c,
     }
-}
-
-/// Exact details for experts: damaged blocks, missing ranges, repaired sets.
-fn details(a: &seqbox::engine::assemble::Assembly) -> Vec<String> {
-    let mut v = Vec::new();
-    for d in a.damaged.iter().take(50) {
-        v.push(format!("damaged block: seq {} at byte {}", d.seq, d.offset));
-    }
-    for m in a.missing.iter().take(50) {
-        v.push(format!(
-            "missing: bytes {}..{} (seq {}..={})",
-            m.byte_start, m.byte_end, m.first_seq, m.last_seq
-        ));
-    }
-    for s in a.repaired.iter().take(50) {
-        v.push(format!(
-            "repaired block set [{}..={}]",
-            s.first_seq, s.last_seq
-        ));
-    }
-    v
 }
 
 /// One line about a container, for people.

@@ -2,6 +2,7 @@
 //! behind a "Details" expander. Every tab shows engine errors through this one type.
 
 use seqbox::engine::Error;
+use seqbox::engine::words::{Said, Tone};
 use std::io::ErrorKind;
 use std::path::Path;
 
@@ -87,6 +88,37 @@ fn sentence_case(words: &str) -> String {
         s.push('.');
     }
     s
+}
+
+/// The colour of a verdict: green, amber or red, readable in the dark and light themes.
+pub fn tone_color(ui: &egui::Ui, tone: Tone) -> egui::Color32 {
+    let dark = ui.visuals().dark_mode;
+    match tone {
+        Tone::Good if dark => egui::Color32::from_rgb(0x6b, 0xd0, 0x7a),
+        Tone::Good => egui::Color32::from_rgb(0x1b, 0x7a, 0x2e),
+        Tone::Warn => ui.visuals().warn_fg_color,
+        Tone::Bad => ui.visuals().error_fg_color,
+    }
+}
+
+/// One verdict from `engine::words`: its line in the verdict's colour, and the exact details
+/// behind a "Details for …" expander (`salt` keeps expanders of equal names apart).
+pub fn said_ui(
+    ui: &mut egui::Ui,
+    said: &Said,
+    details_title: &str,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+) {
+    ui.colored_label(tone_color(ui, said.verdict.tone()), &said.line);
+    if !said.details.is_empty() {
+        egui::CollapsingHeader::new(details_title)
+            .id_salt(("said", salt))
+            .show(ui, |ui| {
+                for d in &said.details {
+                    ui.label(d);
+                }
+            });
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
-use super::problem::Problem;
+use super::problem::{Problem, said_ui};
 use seqbox::engine::catalog::{Catalog, ContainerRow};
-use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, RecoverStatus, Selection};
+use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
+use seqbox::engine::words::{self, Said};
 use seqbox::format::block::parse_uid;
 use std::path::PathBuf;
 
@@ -276,68 +277,14 @@ impl RecoverTab {
 }
 
 fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
-    let complete = r
-        .results
-        .iter()
-        .filter(|c| matches!(c.status, RecoverStatus::Complete | RecoverStatus::Repaired))
-        .count();
-    ui.label(format!(
-        "{complete} of {} file(s) recovered completely.",
-        r.results.len()
-    ));
-    for c in &r.results {
+    let items: Vec<Said> = r.results.iter().map(words::recovered).collect();
+    let v: Vec<_> = items.iter().map(|s| s.verdict).collect();
+    ui.strong(words::summary(&v, "files"));
+    for (s, c) in items.iter().zip(&r.results) {
         let name = c
             .file_name
             .clone()
             .unwrap_or_else(|| format!("(no name) {}", c.uid));
-        let words = match c.status {
-            RecoverStatus::Complete if c.verified => format!("{name}: recovered, verified"),
-            RecoverStatus::Complete => format!("{name}: recovered (no hash to verify)"),
-            RecoverStatus::Repaired => {
-                format!("{name}: recovered after repairing damaged blocks, verified")
-            }
-            RecoverStatus::Partial => {
-                let first = c
-                    .missing
-                    .first()
-                    .map(|m| {
-                        format!(
-                            " (bytes {}–{}{})",
-                            m.byte_start,
-                            m.byte_end.saturating_sub(1),
-                            if c.missing.len() > 1 { " and more" } else { "" }
-                        )
-                    })
-                    .unwrap_or_default();
-                if c.output.is_some() {
-                    format!(
-                        "{name}: saved, but {} is missing{first}, filled with zeros",
-                        human(c.missing_bytes)
-                    )
-                } else {
-                    format!(
-                        "{name}: {} is missing{first}; not saved (tick \"Also save incomplete files\" to keep the rest)",
-                        human(c.missing_bytes)
-                    )
-                }
-            }
-            RecoverStatus::Unrecoverable => format!("{name}: not recoverable"),
-        };
-        ui.label(words);
-        ui.collapsing(format!("Details for {name}"), |ui| {
-            if let Some(o) = &c.output {
-                ui.label(format!("written to {}", o.display()));
-            }
-            if let Some(reason) = &c.reason {
-                ui.label(reason);
-            }
-            for m in c.missing.iter().take(50) {
-                ui.label(format!("missing bytes {}..{}", m.byte_start, m.byte_end));
-            }
-            for n in &c.notes {
-                ui.label(n);
-            }
-            ui.label(format!("UID {}, version {}", c.uid, c.version));
-        });
+        said_ui(ui, s, &format!("Details for {name}"), &c.uid);
     }
 }

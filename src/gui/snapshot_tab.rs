@@ -5,10 +5,11 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
-use super::problem::Problem;
-use seqbox::engine::ext4::recover::{self, FileVerdict, RecoverOpts, RecoverReport, Verdict};
+use super::problem::{Problem, said_ui};
+use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
 use seqbox::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
 use seqbox::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
+use seqbox::engine::words::{self, Said, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -429,64 +430,17 @@ fn created_ui(ui: &mut egui::Ui, r: &CreateReport) {
     }
 }
 
-/// One plain line per file: fully / partly / not recovered, with the reasons one click away.
-pub fn verdict_words(f: &FileVerdict) -> String {
-    let path = display_path(&f.path);
-    match f.verdict {
-        Verdict::Identical => format!("{path}: fully recovered (identical, SHA-256 checked)"),
-        Verdict::Partial { percent_intact } => {
-            let ranges: Vec<String> = f
-                .damaged
-                .iter()
-                .take(3)
-                .map(|(a, b)| format!("{a}–{}", b.saturating_sub(1)))
-                .collect();
-            format!(
-                "{path}: partly recovered ({percent_intact:.0} % intact); bytes {}{} could not be recovered",
-                ranges.join(", "),
-                if f.damaged.len() > 3 { ", …" } else { "" }
-            )
-        }
-        Verdict::NotRecoverable => format!("{path}: not recoverable"),
-    }
-}
-
 fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
-    ui.label(format!(
-        "{} of {} file(s) fully recovered; {} partly; {} not recoverable.",
-        r.identical,
-        r.files.len(),
-        r.partial,
-        r.not_recoverable
-    ));
-    for n in &r.not_found {
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            format!("{n} is not in the snapshot."),
-        );
-    }
-    for f in &r.files {
-        let words = verdict_words(f);
-        if f.verdict == Verdict::Identical {
-            ui.label(words);
-        } else {
-            ui.colored_label(ui.visuals().warn_fg_color, words);
-        }
-        if !f.reasons.is_empty() || f.out_path.is_some() {
-            egui::CollapsingHeader::new("Details")
-                .id_salt(("verdict", &f.path))
-                .show(ui, |ui| {
-                    if let Some(o) = &f.out_path {
-                        ui.label(format!("written to {}", o.display()));
-                    }
-                    for r in &f.reasons {
-                        ui.label(r);
-                    }
-                    for (a, b) in f.damaged.iter().take(50) {
-                        ui.label(format!("damaged: bytes {a}..{b}"));
-                    }
-                });
-        }
+    let mut items: Vec<Said> = r.files.iter().map(words::snapshot_file).collect();
+    items.extend(r.not_found.iter().map(|n| Said {
+        verdict: Verdict::Failed,
+        line: format!("{n}: failed — not in the snapshot"),
+        details: Vec::new(),
+    }));
+    let v: Vec<_> = items.iter().map(|s| s.verdict).collect();
+    ui.strong(words::summary(&v, "files"));
+    for (i, s) in items.iter().enumerate() {
+        said_ui(ui, s, "Details", i);
     }
 }
 

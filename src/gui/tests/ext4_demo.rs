@@ -56,8 +56,8 @@ fn a_deleted_file_comes_back_from_a_snapshot_with_a_verdict() {
     h.run();
     h.get_by_label("Recover picked files").click();
     wait(&mut h);
-    h.get_by_label("1 of 1 file(s) fully recovered; 0 partly; 0 not recoverable.");
-    h.get_by_label_contains("fully recovered (identical, SHA-256 checked)");
+    h.get_by_label("The one file is safe.");
+    h.get_by_label_contains("safe — verified (identical to the snapshot), saved as");
     let out = h
         .state()
         .snapshot
@@ -87,8 +87,8 @@ fn a_deleted_file_comes_back_from_a_snapshot_with_a_verdict() {
     h.state_mut().snapshot.out_dir = Some(d.join("out2"));
     h.get_by_label("Recover picked files").click();
     wait(&mut h);
-    h.get_by_label_contains("partly recovered (");
-    h.get_by_label_contains("bytes 4096–8191 could not be recovered");
+    h.get_by_label("0 of 1 files safe; 1 incomplete.");
+    h.get_by_label_contains(": incomplete — 4.0 KiB missing (bytes 4096–8191); the rest is intact");
 }
 
 #[test]

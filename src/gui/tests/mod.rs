@@ -115,12 +115,52 @@ fn encode_a_file_then_decode_it_back() {
     h.run();
     h.get_by_label("Decode files").click();
     wait(&mut h);
-    h.get_by_label_contains("verified");
+    h.get_by_label_contains("photo.jpg.sbx: safe — verified, saved as");
     assert_eq!(std::fs::read(d.join("back/photo.jpg")).unwrap(), data);
 
     h.get_by_label("Check only").click();
     wait(&mut h);
-    h.get_by_label_contains("intact, every block and the hash check out");
+    h.get_by_label_contains(
+        "photo.jpg.sbx: safe — verified — every block and the stored hash check out",
+    );
+}
+
+/// Check only and Decode never disagree: a container whose damage the parity covers is
+/// "damaged but all data safe (repairable)", never shown as data loss, and Decode restores it
+/// bit-exact (issue 11, defect 5).
+#[test]
+fn check_and_decode_agree_on_a_damaged_but_repairable_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = ext4img::payload(40_000, 5);
+    let sbx = encode_file(d, "song.wav", &data);
+    let mut c = std::fs::read(&sbx).unwrap();
+    c[3 * 512 + 100] ^= 0x08;
+    std::fs::write(&sbx, &c).unwrap();
+    std::fs::remove_file(d.join("song.wav")).unwrap();
+    let mut script = Scripted::default();
+    script.files.push_back(vec![sbx.clone()]);
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Decode").click();
+    h.run();
+    h.get_by_label("Open containers…").click();
+    wait(&mut h);
+    h.get_by_label("Check only").click();
+    wait(&mut h);
+    h.get_by_label_contains(
+        "song.wav.sbx: damaged but all data safe (repairable) — 1 block damaged or missing",
+    );
+    assert_eq!(
+        h.state().decode.results[0].said.verdict,
+        seqbox::engine::words::Verdict::DamagedRepairable
+    );
+    h.get_by_label("Decode files").click();
+    wait(&mut h);
+    h.get_by_label_contains(
+        "song.wav.sbx: safe after repair (Reed–Solomon rebuilt 1 block set(s)), saved as",
+    );
+    assert_eq!(std::fs::read(d.join("song.wav")).unwrap(), data);
 }
 
 #[test]
@@ -186,7 +226,7 @@ fn scan_a_scrambled_image_and_recover_its_files() {
     h.run();
     h.get_by_label("Recover selected").click();
     wait(&mut h);
-    h.get_by_label_contains("2 of 2 file(s) recovered completely.");
+    h.get_by_label_contains("All 2 files safe.");
     assert_eq!(std::fs::read(d.join("rescued/a.txt")).unwrap(), a);
     assert_eq!(std::fs::read(d.join("rescued/b.doc")).unwrap(), b);
 
@@ -388,7 +428,9 @@ fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
     h.run();
     h.get_by_label("Recover selected").click();
     wait(&mut h);
-    h.get_by_label_contains("notes.txt: 496 bytes is missing (bytes 992–1487); not saved");
+    h.get_by_label_contains(
+        "notes.txt: incomplete — 496 bytes missing (bytes 992–1487); not saved",
+    );
     assert!(!d.join("out/notes.txt").exists());
 
     h.get_by_label("Also save incomplete files (missing parts filled with zeros)")
@@ -396,7 +438,9 @@ fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
     h.run();
     h.get_by_label("Recover selected").click();
     wait(&mut h);
-    h.get_by_label_contains("notes.txt: saved, but 496 bytes is missing (bytes 992–1487)");
+    h.get_by_label_contains(
+        "notes.txt: incomplete — 496 bytes missing (bytes 992–1487); saved with the missing parts filled with zeros",
+    );
     let back = std::fs::read(d.join("out/notes.txt")).unwrap();
     assert_eq!(back.len(), data.len());
     assert!(back[992..1488].iter().all(|&b| b == 0));
