@@ -10,6 +10,7 @@ use seqbox::engine::info::InfoReport;
 use seqbox::engine::recover::{RecoverReport, RecoverStatus};
 use seqbox::engine::repair::RepairReport;
 use seqbox::engine::scan::ScanReport;
+use seqbox::engine::source::list_ranges;
 
 pub fn encode(r: &EncodeReport) {
     println!(
@@ -170,6 +171,14 @@ fn details(a: &Assembly) {
             a.damaged_blocks - a.damaged.len() as u64
         );
     }
+    if a.unreadable_bytes > 0 {
+        println!(
+            "  unreadable (disk errors): {} byte(s) in {} block(s), treated as missing: bytes {}",
+            a.unreadable_bytes,
+            a.unreadable_blocks,
+            list_ranges(&a.unreadable, 10)
+        );
+    }
     if a.missing_blocks > 0 {
         println!("  missing: {} block(s)", a.missing_blocks);
         for m in a.missing.iter().take(50) {
@@ -229,6 +238,13 @@ pub fn repair(r: &RepairReport) {
     }
     for o in &r.metadata_repaired {
         println!("  metadata copy rewritten at byte {o} (0x{o:x})");
+    }
+    if r.unreadable_bytes > 0 {
+        println!(
+            "  unreadable (disk errors): {} byte(s): bytes {}",
+            r.unreadable_bytes,
+            list_ranges(&r.unreadable, 10)
+        );
     }
     println!(
         "  {} block(s) repaired, {} block(s) could not be repaired{}",
