@@ -496,6 +496,62 @@ fn a_truncated_image_reports_unreadable_bytes() {
     );
 }
 
+#[test]
+fn overwritten_and_unreadable_bytes_get_their_own_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path(), ext4img::variant("e4_4k"));
+    let bs = 4096u64;
+    let db = dir.path().join("s.sqlite");
+    snap(&b.img, &db, false);
+    let (size, ext) = victim_extents(&db, &b.victim);
+    // Logical block 0 overwritten, and the image cut short at logical block 50: every block
+    // of the file past the cut reads with an error.
+    scribble(&b.img, physical(&ext, 0) * bs, &payload(4096, 77));
+    let cut = physical(&ext, 50) * bs;
+    let img = dir.path().join("cut.img");
+    std::fs::write(&img, &std::fs::read(&b.img).unwrap()[..cut as usize]).unwrap();
+    let rep = recover(&recover_opts(
+        &db,
+        &img,
+        &dir.path().join("out"),
+        &[&b.victim],
+    ));
+    let f = &rep.files[0];
+    let mut lost: Vec<(u64, u64)> = Vec::new();
+    for l in 0..size.div_ceil(bs) {
+        if physical(&ext, l) * bs >= cut {
+            let (s, e) = (l * bs, ((l + 1) * bs).min(size));
+            match lost.last_mut() {
+                Some(last) if last.1 == s => last.1 = e,
+                _ => lost.push((s, e)),
+            }
+        }
+    }
+    assert!(!lost.is_empty());
+    assert_eq!(f.unreadable, lost, "{f:?}");
+    let lost_bytes: u64 = lost.iter().map(|(s, e)| e - s).sum();
+    assert_eq!(f.unreadable_bytes, lost_bytes);
+    let shown: Vec<String> = lost.iter().map(|(s, e)| format!("{s}–{}", e - 1)).collect();
+    assert!(
+        lost.len() <= 5,
+        "more ranges than a sentence shows: {lost:?}"
+    );
+    let want = format!(
+        "Partly recovered: {:.0} % of this file was overwritten (bytes 0–4095); {} KB could not be read (disk errors) (bytes {}); the rest is intact.",
+        4096.0 * 100.0 / size as f64,
+        lost_bytes.div_ceil(1024),
+        shown.join(", ")
+    );
+    assert_eq!(f.reasons[0], want, "{:#?}", f.reasons);
+    // Said once, in the headline.
+    let mentions = f
+        .reasons
+        .iter()
+        .filter(|r| r.contains("could not be read"))
+        .count();
+    assert_eq!(mentions, 1, "{:#?}", f.reasons);
+}
+
 // ---- the CLI ------------------------------------------------------------------------------
 
 fn json(out: &std::process::Output) -> serde_json::Value {

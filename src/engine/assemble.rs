@@ -12,6 +12,7 @@ use super::container::Container;
 use super::hashpipe::HashPipe;
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use super::seqset::SeqSet;
+use super::source::{ByteRange, push_merged};
 use crate::format::block::{self, BlockState};
 use crate::format::hash::hex;
 use crate::format::metadata::PAD;
@@ -125,6 +126,13 @@ pub struct Assembly {
     pub repaired: Vec<SetReport>,
     pub failed_sets: u64,
     pub failed: Vec<SetReport>,
+    /// Bytes of the container that could not be read (I/O errors). The blocks holding them
+    /// count as absent (filled by Reed–Solomon where it can), never as damaged.
+    pub unreadable_bytes: u64,
+    /// Block positions with at least one unreadable byte.
+    pub unreadable_blocks: u64,
+    /// Where: byte ranges of the file, merged, in order (the first 1000 listed).
+    pub unreadable: Vec<ByteRange>,
     /// Data blocks of the file that could not be had.
     pub missing_blocks: u64,
     pub missing: Vec<MissingRange>,
@@ -186,11 +194,12 @@ pub fn assemble(
         if slots.start >= slot_limit {
             break;
         }
-        c.read_slots(
+        let bad = c.read_slots(
             slots.start,
             slots.end.min(slot_limit) - slots.start,
             &mut buf,
         )?;
+        st.unreadable(c, &bad);
         let first_seq = sets.start * layout.shards() as u64 + 1;
         home.clear();
         home.resize(
@@ -242,7 +251,8 @@ pub fn assemble(
         while k < in_file {
             cancel.check()?;
             let n = target.min(in_file - k);
-            c.read_slots(k, n, &mut buf)?;
+            let bad = c.read_slots(k, n, &mut buf)?;
+            st.unreadable(c, &bad);
             for (i, bytes) in buf.chunks(bs).enumerate() {
                 st.look(c, k + i as u64, bytes, max_seq, &mut meta_valid);
             }
@@ -383,6 +393,8 @@ struct State {
     stall: Option<u64>,
     /// Write what data there is even when some is missing (holes stay zero).
     partial: bool,
+    /// The last slot counted as unreadable.
+    last_unreadable_slot: Option<u64>,
     acct: Assembly,
 }
 
@@ -413,6 +425,7 @@ impl State {
             misplaced: HashMap::new(),
             stall: None,
             partial: false,
+            last_unreadable_slot: None,
             acct: Assembly {
                 expected_data_blocks: fsz.map(|n| layout.chunks_for(n)),
                 ..Default::default()
@@ -638,6 +651,24 @@ impl State {
             BlockState::NotSbx => {}
         }
         None
+    }
+
+    /// Record byte ranges of `c` that could not be read (each read once, in file order).
+    fn unreadable(&mut self, c: &Container, ranges: &[ByteRange]) {
+        let bs = self.layout.version.block_size() as u64;
+        for r in ranges {
+            self.acct.unreadable_bytes += r.len();
+            push_merged(&mut self.acct.unreadable, *r, LIST_LIMIT);
+            let first = r.start.saturating_sub(c.start) / bs;
+            let last = (r.end - 1).saturating_sub(c.start) / bs;
+            // Two bad ranges may share a block: count each block once.
+            let from = match self.last_unreadable_slot {
+                Some(k) if k >= first => k + 1,
+                _ => first,
+            };
+            self.acct.unreadable_blocks += (last + 1).saturating_sub(from);
+            self.last_unreadable_slot = Some(last);
+        }
     }
 
     /// Block sets `from..to` have no block at all: count them lost without walking them.

@@ -6,6 +6,7 @@
 //! the only file a scan writes; sources are never opened for writing.
 
 use super::job::Error;
+use super::source::{ByteRange, push_merged};
 use super::sqlite;
 use crate::format::block::Uid;
 use crate::format::{Metadata, Version};
@@ -702,6 +703,36 @@ impl Catalog {
             .map_err(self.err())?;
         let mut out: Vec<BlockRunRow> = rows.collect::<Result<_, _>>().map_err(self.err())?;
         out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Byte ranges of a source whose sectors could not be read, in order, at most `limit`.
+    pub fn unreadable(&self, source_id: i64, limit: usize) -> Result<Vec<ByteRange>, Error> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT start_sector, sectors FROM layout_run
+                 WHERE source_id = ?1 AND class = ?2 ORDER BY start_sector LIMIT ?3",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map(
+                params![
+                    source_id,
+                    SectorClass::Unreadable as i64,
+                    clamp(limit as u64)
+                ],
+                |r| {
+                    let (s, n) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
+                    Ok(ByteRange::new(s * SECTOR, (s + n) * SECTOR))
+                },
+            )
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for r in rows {
+            // Runs are cut at every commit: join them again.
+            push_merged(&mut out, r.map_err(self.err())?, usize::MAX);
+        }
         Ok(out)
     }
 

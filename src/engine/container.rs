@@ -3,11 +3,12 @@
 //! reads its block slots in large pieces.
 //!
 //! Decode, check, repair and info all read through here. It opens its input read-only and
-//! never writes to it.
+//! never writes to it. Reads go through `source::read_tolerant`: a block with an unreadable
+//! byte reads as absent (all zeros), and the unreadable ranges go back to the caller.
 
 use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
-use super::io::read_full;
 use super::job::Error;
+use super::source::{ByteRange, ReadAt, any_overlap, read_tolerant};
 use crate::format::block::{self, BlockState, SIGNATURE};
 use crate::format::password;
 use crate::format::rs::{Layout, MAX_INFERRED_BURST};
@@ -27,7 +28,7 @@ const META_SEARCH: u64 = 1 << 20;
 /// A container found in a file: where it starts, its version and UID, its metadata.
 pub struct Container {
     pub path: PathBuf,
-    file: File,
+    source: Box<dyn ReadAt>,
     /// Size of the file (or device) in bytes.
     pub file_len: u64,
     /// Byte offset of slot 0 (the first block position) of the container inside the file.
@@ -64,10 +65,22 @@ impl Container {
         let mut file = File::open(path).map_err(Error::read(path))?;
         // Seeking to the end also gives the size of block devices, where metadata says 0.
         let file_len = file.seek(SeekFrom::End(0)).map_err(Error::read(path))?;
+        Container::open_source(path, Box::new(file), file_len, password, burst)
+    }
+
+    /// [`Container::open`] on a source already opened (`path` only names it in reports):
+    /// how tests put a failing disk under the reader.
+    pub fn open_source(
+        path: &Path,
+        source: Box<dyn ReadAt>,
+        file_len: u64,
+        password: Option<&[u8]>,
+        burst: Option<u32>,
+    ) -> Result<Container, Error> {
         let keystream = password.map(|p| password::keystream(p, MAX_BLOCK));
         let mut c = Container {
             path: path.to_path_buf(),
-            file,
+            source,
             file_len,
             start: 0,
             layout: Layout::plain(Version::V1, true),
@@ -345,8 +358,14 @@ impl Container {
         Ok(sample)
     }
 
-    /// Read slots `first..first + count` (plain bytes, fewer at the end of the file).
-    pub fn read_slots(&mut self, first: u64, count: u64, buf: &mut Vec<u8>) -> Result<(), Error> {
+    /// Read slots `first..first + count` (plain bytes, fewer at the end of the file). A slot
+    /// with an unreadable byte reads as zeros; the unreadable byte ranges are returned.
+    pub fn read_slots(
+        &mut self,
+        first: u64,
+        count: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<Vec<ByteRange>, Error> {
         let bs = self.block_size();
         let from = self.start + first * bs as u64;
         let want = (count * bs as u64).min(self.file_len.saturating_sub(from));
@@ -358,11 +377,43 @@ impl Container {
         self.start + k * self.block_size() as u64
     }
 
-    /// Read the plain bytes of the block of this container's size at `offset`.
+    /// Read the plain bytes of the block of this container's size at `offset` (all zeros
+    /// when part of it cannot be read).
     pub fn read_block(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
         let mut buf = Vec::new();
         self.read_into(offset, self.block_size(), self.block_size(), &mut buf)?;
         Ok(buf)
+    }
+
+    /// Copy the whole file, as stored (password and all), to `out`; unreadable bytes are
+    /// written as zeros. Returns how many bytes could not be read, and where (the first
+    /// `cap` ranges).
+    pub fn copy_raw(
+        &self,
+        out: &mut dyn std::io::Write,
+        out_path: &Path,
+        cap: usize,
+        cancel: &super::job::CancelFlag,
+    ) -> Result<(u64, Vec<ByteRange>), Error> {
+        let mut buf = vec![0u8; CHUNK];
+        let (mut bytes, mut unreadable) = (0, Vec::new());
+        let mut pos = 0;
+        while pos < self.file_len {
+            cancel.check()?;
+            let want = (CHUNK as u64).min(self.file_len - pos) as usize;
+            let t = read_tolerant(&*self.source, pos, &mut buf[..want]);
+            if t.len == 0 {
+                break;
+            }
+            out.write_all(&buf[..t.len])
+                .map_err(Error::write(out_path))?;
+            for r in t.unreadable {
+                bytes += r.len();
+                super::source::push_merged(&mut unreadable, r, cap);
+            }
+            pos += t.len as u64;
+        }
+        Ok((bytes, unreadable))
     }
 
     /// Read `len` plain bytes at `offset` as one block (an over-long block 0).
@@ -373,26 +424,30 @@ impl Container {
     }
 
     /// Read up to `len` bytes at `offset` into `buf` (fewer at the end of the file) and remove
-    /// the password, whose keystream starts again every `stride` bytes (at each block).
+    /// the password, whose keystream starts again every `stride` bytes (at each block). A
+    /// block (`stride` bytes) with an unreadable byte comes back as zeros: absent, neither
+    /// valid nor damaged. Returns the unreadable ranges.
     fn read_into(
         &mut self,
         offset: u64,
         len: usize,
         stride: usize,
         buf: &mut Vec<u8>,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<ByteRange>, Error> {
+        let len = (len as u64).min(self.file_len.saturating_sub(offset)) as usize;
         buf.resize(len, 0);
-        self.file
-            .seek(SeekFrom::Start(offset))
-            .map_err(Error::read(&self.path))?;
-        let n = read_full(&mut self.file, buf).map_err(Error::read(&self.path))?;
-        buf.truncate(n);
-        if let Some(ks) = &self.keystream {
-            for b in buf.chunks_mut(stride.max(1)) {
+        let t = read_tolerant(&*self.source, offset, buf);
+        buf.truncate(t.len);
+        let stride = stride.max(1);
+        for (i, b) in buf.chunks_mut(stride).enumerate() {
+            let at = offset + (i * stride) as u64;
+            if any_overlap(&t.unreadable, at, at + b.len() as u64) {
+                b.fill(0);
+            } else if let Some(ks) = &self.keystream {
                 password::apply(b, ks);
             }
         }
-        Ok(())
+        Ok(t.unreadable)
     }
 
     /// Search `[from, to)` at every byte offset for blocks of any version; `visit` gets each
@@ -413,10 +468,9 @@ impl Container {
         let mut plain = [0u8; MAX_BLOCK];
         let mut pos = from;
         while pos < to {
-            self.file
-                .seek(SeekFrom::Start(pos))
-                .map_err(Error::read(&self.path))?;
-            let n = read_full(&mut self.file, &mut buf).map_err(Error::read(&self.path))?;
+            let want = (buf.len() as u64).min(self.file_len.saturating_sub(pos)) as usize;
+            let read = read_tolerant(&*self.source, pos, &mut buf[..want]);
+            let n = read.len;
             if n == 0 {
                 break;
             }
@@ -433,8 +487,21 @@ impl Container {
                 if let Some(ks) = &ks {
                     password::apply(&mut plain[..avail], ks);
                 }
-                let state = block::classify(&plain[..avail]);
-                if !visit(pos + i as u64, state, &plain[..avail]) {
+                let at = pos + i as u64;
+                let state = match block::classify(&plain[..avail]) {
+                    // A block with an unreadable byte is absent, whatever its header says.
+                    BlockState::Valid(h) | BlockState::Damaged(h)
+                        if any_overlap(
+                            &read.unreadable,
+                            at,
+                            at + h.version.block_size().min(avail) as u64,
+                        ) =>
+                    {
+                        BlockState::NotSbx
+                    }
+                    s => s,
+                };
+                if !visit(at, state, &plain[..avail]) {
                     return Ok(());
                 }
             }

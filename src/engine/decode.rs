@@ -11,6 +11,7 @@ use super::info::{InfoReport, describe};
 use super::io::{file_name_of, same_file};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
 use super::output::{AtomicFile, safe_file_name};
+use super::source::list_ranges;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
@@ -97,6 +98,14 @@ pub fn run(
         progress,
     )?;
     let mut notes = c.geometry_notes.clone();
+    if assembly.unreadable_bytes > 0 {
+        notes.push(format!(
+            "{} byte(s) of the container could not be read (disk errors; bytes {}): the {} block(s) there were treated as missing",
+            assembly.unreadable_bytes,
+            list_ranges(&assembly.unreadable, 5),
+            assembly.unreadable_blocks
+        ));
+    }
     if assembly.repaired_sets > 0 {
         notes.push(format!(
             "{} block set(s) were rebuilt with Reed–Solomon while decoding ({} block(s)); the container itself was not changed: `seqbox repair` fixes it",

@@ -22,6 +22,8 @@ pub mod recover;
 pub mod repair;
 pub mod scan;
 pub mod seqset;
+pub mod source;
+pub mod sources;
 pub mod sqlite;
 pub mod words;
 

@@ -6,16 +6,14 @@
 use super::assemble::{Assembly, HashCheck, MissingRange, assemble_fetched};
 use super::catalog::{Catalog, Copy};
 use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
-use super::io::read_full;
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
 use super::output::{AtomicFile, safe_file_name, unique_path};
-use crate::format::block::{self, BlockState, Uid, uid_hex};
+use super::seqset::SeqSet;
+use super::sources::{OpenFn, SourceRange, Sources, open_file};
+use crate::format::block::{Uid, uid_hex};
 use crate::format::rs::Layout;
 use crate::format::{Metadata, Version, password};
 use serde::Serialize;
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// Which containers to recover.
@@ -85,6 +83,11 @@ pub struct ContainerResult {
     /// (versions 17–19 always carry it; for 1–3 no metadata means it was made without).
     pub metadata_lost: bool,
     pub notes: Vec<String>,
+    /// Bytes of the sources that could not be read (I/O errors) where blocks of this
+    /// container lie that no copy gave back (Reed–Solomon may still have rebuilt them).
+    pub unreadable_bytes: u64,
+    /// Where: source and byte range (the first 1000 listed).
+    pub unreadable: Vec<SourceRange>,
     pub assembly: Assembly,
 }
 
@@ -110,81 +113,24 @@ impl RecoverReport {
     }
 }
 
-/// Bytes read ahead around a block, so containers laid out in order read sequentially.
-const READ_AHEAD: usize = 1 << 20;
-
-/// Read-only handles on the sources, each with a read-ahead window.
-struct Sources {
-    files: HashMap<i64, (File, u64, Vec<u8>)>,
-    paths: HashMap<i64, PathBuf>,
-}
-
-impl Sources {
-    /// The payload of copy `c` if it still holds a valid block of (`uid`, `version`).
-    fn payload(
-        &mut self,
-        c: &Copy,
-        uid: Uid,
-        version: Version,
-        keystream: Option<&[u8]>,
-    ) -> Result<Option<Vec<u8>>, Error> {
-        let bs = version.block_size();
-        let Some(raw) = self.block(c.source_id, c.offset, bs)? else {
-            return Ok(None);
-        };
-        let mut owned;
-        let bytes: &[u8] = match (c.password, keystream) {
-            (true, Some(ks)) => {
-                owned = raw.to_vec();
-                password::apply(&mut owned, ks);
-                &owned
-            }
-            _ => raw,
-        };
-        Ok(match block::classify(bytes) {
-            BlockState::Valid(h) if h.uid == uid && h.version == version && h.seq == c.seq => {
-                Some(bytes[16..].to_vec())
-            }
-            _ => None,
-        })
-    }
-
-    fn block(&mut self, source: i64, offset: u64, len: usize) -> Result<Option<&[u8]>, Error> {
-        let path = self.paths.get(&source).cloned().unwrap_or_default();
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.files.entry(source) {
-            let f = File::open(&path).map_err(Error::read(&path))?;
-            slot.insert((f, 0, Vec::new()));
-        }
-        let (f, start, buf) = self.files.get_mut(&source).expect("just opened");
-        let end = offset + len as u64;
-        if offset < *start || end > *start + buf.len() as u64 {
-            buf.resize(READ_AHEAD.max(len), 0);
-            f.seek(SeekFrom::Start(offset))
-                .map_err(Error::read(&path))?;
-            let n = read_full(f, buf).map_err(Error::read(&path))?;
-            buf.truncate(n);
-            *start = offset;
-        }
-        let from = (offset - *start) as usize;
-        Ok(buf.get(from..from + len))
-    }
-}
-
 pub fn run(
     opts: &RecoverOpts,
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<RecoverReport, Error> {
+    run_with(opts, &open_file, cancel, progress)
+}
+
+/// [`run`], opening the sources with `open` (tests put a failing disk here).
+pub fn run_with(
+    opts: &RecoverOpts,
+    open: &OpenFn,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<RecoverReport, Error> {
     let catalog = Catalog::open_existing(&opts.catalog)?;
     std::fs::create_dir_all(&opts.out_dir).map_err(Error::write(&opts.out_dir))?;
-    let mut sources = Sources {
-        files: HashMap::new(),
-        paths: catalog
-            .sources()?
-            .into_iter()
-            .map(|s| (s.id, s.path))
-            .collect(),
-    };
+    let mut sources = Sources::new(&catalog, open)?;
     let patterns: Vec<glob::Pattern> = match &opts.select {
         Selection::Names(n) => n
             .iter()
@@ -324,6 +270,8 @@ fn recover_one(
     }
 
     // Pick, for each sequence number, the payload most valid copies agree on.
+    sources.new_container();
+    let mut came_back = SeqSet::new();
     let mut conflicts = Vec::new();
     let mut cursor = 0;
     let copies_ref = &copies;
@@ -354,6 +302,9 @@ fn recover_one(
                 copies,
                 agreeing: candidates[best.expect("some")].1,
             });
+        }
+        if best.is_some() {
+            came_back.insert(seq);
         }
         Ok(best.map(|i| candidates.swap_remove(i).0))
     };
@@ -386,6 +337,19 @@ fn recover_one(
             progress,
         )?
     };
+    let (unreadable_bytes, unreadable) = sources.unreadable(
+        catalog,
+        layout,
+        &meta,
+        &copies,
+        &came_back,
+        metas.is_empty(),
+    )?;
+    if unreadable_bytes > 0 {
+        notes.push(format!(
+            "{unreadable_bytes} byte(s) of the source(s) could not be read (disk errors) where blocks of this container lie"
+        ));
+    }
     let verified = assembly.hash_ok();
     let missing_bytes: u64 = assembly
         .missing
@@ -453,6 +417,8 @@ fn recover_one(
         metadata_conflict: metas.len() > 1,
         metadata_lost: metas.is_empty() && version.uses_rs(),
         notes,
+        unreadable_bytes,
+        unreadable,
         assembly,
     })
 }
@@ -479,6 +445,8 @@ fn unrecoverable(
         metadata_conflict: false,
         metadata_lost: meta.is_none() && version.uses_rs(),
         notes,
+        unreadable_bytes: 0,
+        unreadable: Vec::new(),
         assembly: Assembly::default(),
     }
 }

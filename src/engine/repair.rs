@@ -8,6 +8,7 @@ use super::info::{InfoReport, describe};
 use super::io::same_file;
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
 use super::output::AtomicFile;
+use super::source::ByteRange;
 use crate::format::block::{self, BlockState};
 use crate::format::rs::Codec;
 use serde::Serialize;
@@ -55,6 +56,12 @@ pub struct RepairReport {
     pub blocks_failed: u64,
     /// The check the repair is based on: missing ranges, the hash verdict, damaged blocks.
     pub assembly: Assembly,
+    /// Bytes of the container that could not be read (I/O errors): their blocks were
+    /// treated as absent and rebuilt where their sets allow; a repaired copy holds zeros
+    /// wherever no block was rebuilt over them.
+    pub unreadable_bytes: u64,
+    /// Where, as byte ranges of the container (merged, the first 1000).
+    pub unreadable: Vec<ByteRange>,
 }
 
 impl RepairReport {
@@ -87,6 +94,7 @@ pub fn run(
     };
     let meta_block = c.read_block(meta_offset)?;
 
+    let mut unreadable = (assembly.unreadable_bytes, assembly.unreadable.clone());
     // The target: a repaired copy, or the container itself.
     let mut copy: Option<AtomicFile> = None;
     let mut in_place: Option<File> = None;
@@ -108,8 +116,11 @@ pub fn run(
             ));
         }
         let mut f = AtomicFile::create(&out, opts.overwrite)?;
-        let mut src = File::open(&opts.container).map_err(Error::read(&opts.container))?;
-        std::io::copy(&mut src, f.file()).map_err(Error::write(&out))?;
+        // Through the container's tolerant reader: a failing disk still gives a copy.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f.file());
+        unreadable = c.copy_raw(&mut w, &out, 1000, cancel)?;
+        w.flush().map_err(Error::write(&out))?;
+        drop(w);
         copy = Some(f);
         out
     };
@@ -197,6 +208,8 @@ pub fn run(
         metadata_repaired,
         blocks_repaired,
         blocks_failed,
+        unreadable_bytes: unreadable.0,
+        unreadable: unreadable.1,
         assembly,
     })
 }

@@ -9,6 +9,7 @@
 use super::catalog::{BlockRow, Catalog, Run, SECTOR, SectorClass, uid_to_int};
 use super::io::read_full;
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
+use super::source::{ReadAt, read_tolerant};
 use crate::format::block::{self, BlockState, SIGNATURE, Uid};
 use crate::format::{Version, password};
 use memchr::memmem;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 
 /// Bytes read and scanned at a time (small enough to stay in the processor's caches).
@@ -127,8 +128,7 @@ pub fn run(
             Ok(())
         };
         let scanned = scan_source(
-            file,
-            path,
+            Box::new(file),
             start,
             end,
             keystream.as_deref(),
@@ -226,10 +226,10 @@ impl Piece {
 }
 
 /// Read `from..end` of a source piece by piece and hand each piece's findings to `sink`.
+/// Sectors that cannot be read are zeroed, recorded as unreadable, and the scan goes on.
 #[allow(clippy::too_many_arguments)]
 pub fn scan_source(
-    mut file: File,
-    path: &Path,
+    source: Box<dyn ReadAt>,
     from: u64,
     end: u64,
     keystream: Option<&[u8]>,
@@ -239,19 +239,17 @@ pub fn scan_source(
 ) -> Result<(), Error> {
     // Pieces start on sector boundaries so layout runs never split a sector.
     let from = from / SECTOR * SECTOR;
-    let (tx, rx) = sync_channel::<std::io::Result<(u64, Vec<u8>, Vec<u64>)>>(BATCH);
+    let (tx, rx) = sync_channel::<(u64, Vec<u8>, Vec<u64>)>(BATCH);
     // Buffers come back from the scanner for reuse: no fresh pages to fault in per piece.
     let (back_tx, back_rx) = sync_channel::<Vec<u8>>(2 * BATCH);
     let reader_cancel = cancel.clone();
     let reader = std::thread::spawn(move || {
         // Each piece needs MAX_BLOCK bytes past its end; they open the next piece, so the
-        // file is read strictly sequentially (which keeps the kernel's read-ahead happy).
+        // source is read strictly sequentially (which keeps the kernel's read-ahead happy).
         let mut at = from;
         let mut tail: Vec<u8> = Vec::new();
-        if let Err(e) = file.seek(SeekFrom::Start(from)) {
-            let _ = tx.send(Err(e));
-            return;
-        }
+        // Unreadable sectors of that overlap: they belong to the next piece.
+        let mut tail_bad: Vec<u64> = Vec::new();
         while at < end && !reader_cancel.is_cancelled() {
             let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
             // A recycled buffer is overwritten, not cleared: zeroing it would cost a pass.
@@ -259,18 +257,23 @@ pub fn scan_source(
             buf.resize(want, 0);
             let have = tail.len().min(want);
             buf[..have].copy_from_slice(&tail[..have]);
-            let result =
-                read_piece(&mut file, at + have as u64, &mut buf[have..]).map(|(n, bad)| {
-                    buf.truncate(have + n);
-                    tail.clear();
-                    tail.extend_from_slice(buf.get(PIECE..).unwrap_or(&[]));
-                    (at, buf, bad)
-                });
-            let failed = result.is_err();
-            if tx.send(result).is_err() || failed {
+            let (n, read_bad) = read_piece(&*source, at + have as u64, &mut buf[have..]);
+            buf.truncate(have + n);
+            tail.clear();
+            tail.extend_from_slice(buf.get(PIECE..).unwrap_or(&[]));
+            let next = at + PIECE as u64;
+            let mut bad = std::mem::take(&mut tail_bad);
+            for s in read_bad {
+                if s < next {
+                    bad.push(s);
+                } else {
+                    tail_bad.push(s);
+                }
+            }
+            if tx.send((at, buf, bad)).is_err() {
                 return;
             }
-            at += PIECE as u64;
+            at = next;
         }
     });
     let mut carry: Vec<Hit> = Vec::new();
@@ -278,10 +281,10 @@ pub fn scan_source(
     // bookkeeping that links a piece to the previous one runs in order.
     while let Ok(first) = rx.recv() {
         cancel.check()?;
-        let mut batch = vec![first.map_err(Error::read(path))?];
+        let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(m) => batch.push(m.map_err(Error::read(path))?),
+                Ok(m) => batch.push(m),
                 Err(_) => break,
             }
         }
@@ -307,34 +310,19 @@ pub fn scan_source(
     cancel.check()
 }
 
-/// Read `buf.len()` bytes from the file's position, which is byte `at` (fewer at the end).
-/// Sectors that fail to read are zeroed and listed (as byte offsets), so one bad sector does
-/// not stop a scan; the position ends after the bytes returned.
-fn read_piece(f: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<(usize, Vec<u64>)> {
-    match read_full(f, buf) {
-        Ok(n) => Ok((n, Vec::new())),
-        Err(_) => {
-            let mut bad = Vec::new();
-            let mut n = 0;
-            for (i, sector) in buf.chunks_mut(SECTOR as usize).enumerate() {
-                let off = at + (i as u64) * SECTOR;
-                let ok = f
-                    .seek(SeekFrom::Start(off))
-                    .and_then(|_| read_full(f, sector));
-                match ok {
-                    Ok(0) => break,
-                    Ok(k) => n = i * SECTOR as usize + k,
-                    Err(_) => {
-                        sector.fill(0);
-                        bad.push(off);
-                        n = (i + 1) * SECTOR as usize;
-                    }
-                }
-            }
-            f.seek(SeekFrom::Start(at + n as u64))?;
-            Ok((n, bad))
+/// Read `buf.len()` bytes at byte `at` (fewer at the end) through the tolerant reader:
+/// sectors that fail to read are zeroed and listed (as byte offsets of whole sectors).
+fn read_piece(src: &dyn ReadAt, at: u64, buf: &mut [u8]) -> (usize, Vec<u64>) {
+    let t = read_tolerant(src, at, buf);
+    let mut bad = Vec::new();
+    for r in t.unreadable {
+        let mut s = r.start / SECTOR * SECTOR;
+        while s < r.end {
+            bad.push(s);
+            s += SECTOR;
         }
     }
+    (t.len, bad)
 }
 
 /// A block found by the signature search.
@@ -414,7 +402,11 @@ fn resolve(
         metas: Vec::new(),
         runs: Vec::new(),
         damaged: 0,
-        unreadable: bad.len() as u64,
+        // Sectors read past the piece's end (its overlap) are counted with the next piece.
+        unreadable: bad
+            .iter()
+            .filter(|&&o| o >= at && o < at + len as u64)
+            .count() as u64,
     };
     // Accept hits in order; a hit inside an accepted valid block is part of its payload.
     let mut accepted: Vec<Hit> = std::mem::take(carry);
@@ -519,4 +511,61 @@ fn is_zero(s: &[u8]) -> bool {
         a | u64::from_ne_bytes(c.try_into().expect("8 bytes"))
     }) == 0
         && rest.iter().all(|&b| b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::source::{ByteRange, FaultySource};
+
+    fn scan(src: FaultySource, end: u64) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        scan_source(Box::new(src), 0, end, None, &[], &CancelFlag::new(), |p| {
+            pieces.push(p);
+            Ok(())
+        })
+        .unwrap();
+        pieces
+    }
+
+    fn sectors_of(pieces: &[Piece], class: SectorClass) -> Vec<u64> {
+        pieces
+            .iter()
+            .flat_map(|p| &p.runs)
+            .filter(|r| r.class == class)
+            .flat_map(|r| r.start_sector..r.start_sector + r.sectors)
+            .collect()
+    }
+
+    #[test]
+    fn unreadable_sectors_in_a_pieces_overlap_are_drawn_and_counted_once() {
+        let size = 3 * PIECE as u64;
+        let p = PIECE as u64;
+        // One sector early in piece 0; two read with piece 0's overlap (which belong to
+        // piece 1); one read with piece 1's overlap.
+        let bad = vec![
+            ByteRange::new(100 * 512, 101 * 512),
+            ByteRange::new(p + 1024, p + 1536),
+            ByteRange::new(p + 3584, p + 4096),
+            ByteRange::new(2 * p + 512, 2 * p + 1000),
+        ];
+        let pieces = scan(FaultySource::new(vec![0x55; size as usize], bad), size);
+        let want = vec![100, (p + 1024) / 512, (p + 3584) / 512, (2 * p + 512) / 512];
+        assert_eq!(sectors_of(&pieces, SectorClass::Unreadable), want);
+        assert_eq!(pieces.iter().map(|p| p.unreadable).sum::<u64>(), 4);
+        // Nothing else went missing: every other sector is "other data".
+        assert_eq!(
+            sectors_of(&pieces, SectorClass::Other).len() as u64,
+            size / 512 - 4
+        );
+    }
+
+    #[test]
+    fn unreadable_sectors_past_the_scanned_range_are_not_counted() {
+        let p = PIECE as u64;
+        let bad = vec![ByteRange::new(p + 512, p + 1024)];
+        let pieces = scan(FaultySource::new(vec![0x55; 2 * PIECE], bad), p);
+        assert_eq!(pieces.iter().map(|p| p.unreadable).sum::<u64>(), 0);
+        assert!(sectors_of(&pieces, SectorClass::Unreadable).is_empty());
+    }
 }

@@ -18,6 +18,7 @@ use super::io::file_name_of;
 use super::job::Error;
 use super::recover::{ContainerResult, RecoverStatus};
 use super::repair::RepairReport;
+use super::source::list_ranges;
 use serde::Serialize;
 
 /// Every selected item is safe.
@@ -266,6 +267,14 @@ pub fn assembly_details(a: &Assembly) -> Vec<String> {
             a.absent_blocks
         ));
     }
+    if a.unreadable_bytes > 0 {
+        v.push(format!(
+            "unreadable (disk errors): {} byte(s) in {} block(s), treated as missing: bytes {}",
+            a.unreadable_bytes,
+            a.unreadable_blocks,
+            list_ranges(&a.unreadable, 10)
+        ));
+    }
     for m in &a.missing {
         v.push(format!(
             "missing: bytes {}..{} of the file (seq {}..={}, {} block(s))",
@@ -304,7 +313,7 @@ pub fn assembly_details(a: &Assembly) -> Vec<String> {
 /// The container's damage that does not touch the data: what makes a check "damaged but
 /// all data safe" rather than "safe — verified".
 fn container_damaged(a: &Assembly) -> bool {
-    a.damaged_blocks > 0 || a.absent_blocks > 0 || a.repaired_sets > 0
+    a.damaged_blocks > 0 || a.absent_blocks > 0 || a.repaired_sets > 0 || a.unreadable_blocks > 0
 }
 
 /// What the hash (or its absence) says about complete data.
@@ -483,6 +492,13 @@ pub fn repair(r: &RepairReport) -> Said {
     for o in &r.metadata_repaired {
         details.push(format!("metadata copy rewritten at byte {o} (0x{o:x})"));
     }
+    if r.unreadable_bytes > 0 && a.unreadable_bytes == 0 {
+        details.push(format!(
+            "unreadable (disk errors): {} byte(s) of the container: bytes {}",
+            r.unreadable_bytes,
+            list_ranges(&r.unreadable, 10)
+        ));
+    }
     let written = if r.in_place {
         format!("{} rewritten in place", r.output.display())
     } else {
@@ -548,6 +564,14 @@ pub fn recovered(c: &ContainerResult) -> Said {
         details.push(r.clone());
     }
     details.extend(assembly_details(a));
+    for u in c.unreadable.iter().take(20) {
+        details.push(format!(
+            "unreadable (disk errors): bytes {}–{} of {}",
+            u.start,
+            u.end.saturating_sub(1),
+            u.source.display()
+        ));
+    }
     for k in &c.conflicts {
         details.push(format!(
             "copies of block {} disagreed: {} of {} agreed with the one used",

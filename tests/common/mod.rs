@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod ext4img;
+#[cfg(target_os = "linux")]
+pub mod fuse;
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@ pub mod recover;
 pub mod snapshot;
 pub mod store;
 pub mod superblock;
+pub mod verdict;
 pub mod walk;
 
 pub use fs::Fs;

@@ -14,16 +14,15 @@ pub use super::outpath::target_for;
 use super::outpath::{make_parents, out_text, refuse_same_device};
 use super::snapshot::block_digest;
 use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
+use super::verdict::finish;
 use super::{Problem, display_path};
 use crate::engine::io::same_file;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use crate::engine::output::{AtomicFile, unique_path};
 use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 #[derive(Clone, Debug, Default)]
 pub struct RecoverOpts {
@@ -71,6 +70,8 @@ pub struct FileVerdict {
     pub verdict: Verdict,
     /// Damaged byte ranges of the file, start inclusive, end exclusive (zero-filled).
     pub damaged: Vec<(u64, u64)>,
+    /// The part of `damaged` that could not be read (disk errors).
+    pub unreadable: Vec<(u64, u64)>,
     /// Bytes whose block changed since the snapshot (overwritten or erased).
     pub changed_bytes: u64,
     /// Bytes that could not be read (I/O errors).
@@ -140,15 +141,26 @@ enum State {
     Unknown,
 }
 
+/// Why a block of a file did not come back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Loss {
+    /// Its digest no longer matches: overwritten or erased.
+    Changed,
+    /// It could not be read (disk errors).
+    Unreadable,
+    /// The snapshot has no digest for it: it cannot be verified.
+    Unknown,
+}
+
 /// A file being recovered: what is still missing after the in-place pass.
-struct Work {
-    verdict: FileVerdict,
+pub(super) struct Work {
+    pub(super) verdict: FileVerdict,
     /// Missing full blocks: (digest, logical block).
     missing: Vec<([u8; DIGEST_LEN], u64)>,
-    sha256: Option<Vec<u8>>,
-    /// Damaged logical blocks (sorted).
-    damaged_blocks: Vec<u64>,
-    holes: bool,
+    pub(super) sha256: Option<Vec<u8>>,
+    /// Damaged logical blocks and why.
+    pub(super) damaged_blocks: Vec<(u64, Loss)>,
+    pub(super) holes: bool,
 }
 
 pub fn run(
@@ -269,6 +281,7 @@ fn recover_file(
             size,
             verdict: Verdict::NotRecoverable,
             damaged: Vec::new(),
+            unreadable: Vec::new(),
             changed_bytes: 0,
             unreadable_bytes: 0,
             moved_bytes: 0,
@@ -392,7 +405,7 @@ fn recover_file(
                         {
                             w.missing.push((d, logical));
                         }
-                        w.damaged_blocks.push(logical);
+                        w.damaged_blocks.push((logical, Loss::Changed));
                     }
                     State::Unreadable => {
                         w.verdict.unreadable_bytes += len as u64;
@@ -401,11 +414,11 @@ fn recover_file(
                         {
                             w.missing.push((d, logical));
                         }
-                        w.damaged_blocks.push(logical);
+                        w.damaged_blocks.push((logical, Loss::Unreadable));
                     }
                     State::Unknown => {
                         unknown += 1;
-                        w.damaged_blocks.push(logical);
+                        w.damaged_blocks.push((logical, Loss::Unknown));
                     }
                 }
             }
@@ -427,12 +440,6 @@ fn recover_file(
         w.verdict
             .reasons
             .push("The drive erased this area; it cannot be read back from this disk.".into());
-    }
-    if w.verdict.unreadable_bytes > 0 {
-        w.verdict.reasons.push(format!(
-            "{} KB could not be read (disk errors).",
-            w.verdict.unreadable_bytes.div_ceil(1024)
-        ));
     }
     if unknown > 0 {
         w.verdict
@@ -505,7 +512,7 @@ fn search_moved(
             f.seek(SeekFrom::Start(logical * bs))
                 .map_err(Error::write(&path))?;
             f.write_all(&data).map_err(Error::write(&path))?;
-            w.damaged_blocks.retain(|&l| l != logical);
+            w.damaged_blocks.retain(|&(l, _)| l != logical);
             w.verdict.moved_bytes += bs;
         }
         w.verdict
@@ -513,102 +520,4 @@ fn search_moved(
             .push("Recovered; some pieces were found at a new place on the disk.".into());
     }
     Ok(())
-}
-
-/// Settle a file's verdict: damaged ranges, percentages, and the SHA-256 of what was written.
-fn finish(w: &mut Work, bs: u64) -> Result<(), Error> {
-    let size = w.verdict.size;
-    w.damaged_blocks.sort_unstable();
-    let mut ranges: Vec<(u64, u64)> = Vec::new();
-    for &l in &w.damaged_blocks {
-        let (s, e) = (l * bs, ((l + 1) * bs).min(size));
-        match ranges.last_mut() {
-            Some(last) if last.1 == s => last.1 = e,
-            _ => ranges.push((s, e)),
-        }
-    }
-    let damaged: u64 = ranges.iter().map(|(s, e)| e - s).sum();
-    w.verdict.damaged = ranges;
-    if w.holes {
-        w.verdict
-            .reasons
-            .push("Empty areas restored as zeros — not damage.".into());
-    }
-    let Some(path) = w.verdict.out_path.clone() else {
-        return Ok(());
-    };
-    // Without a SHA-256 in the snapshot nothing can be called identical: skip reading back.
-    let identical = match &w.sha256 {
-        Some(want) => sha256_file(&path)? == *want,
-        None => false,
-    };
-    w.verdict.verdict = if identical {
-        Verdict::Identical
-    } else if damaged >= size && size > 0 {
-        Verdict::NotRecoverable
-    } else {
-        let pct = if size == 0 {
-            0.0
-        } else {
-            (size - damaged) as f64 * 100.0 / size as f64
-        };
-        Verdict::Partial {
-            percent_intact: (pct * 100.0).floor() / 100.0,
-        }
-    };
-    match w.verdict.verdict {
-        Verdict::Identical => w.verdict.reasons.insert(
-            0,
-            "Fully recovered: identical to the snapshot (SHA-256 verified).".into(),
-        ),
-        Verdict::NotRecoverable => {
-            std::fs::remove_file(&path).map_err(Error::write(&path))?;
-            w.verdict.out_path = None;
-            w.verdict.reasons.insert(
-                0,
-                "Not recoverable: every block of this file has changed since the snapshot.".into(),
-            );
-        }
-        Verdict::Partial { percent_intact } => {
-            let shown: Vec<String> = w
-                .verdict
-                .damaged
-                .iter()
-                .take(5)
-                .map(|(s, e)| format!("{s}–{}", e - 1))
-                .collect();
-            let more = if w.verdict.damaged.len() > 5 {
-                ", …"
-            } else {
-                ""
-            };
-            w.verdict.reasons.insert(
-                0,
-                if damaged > 0 {
-                    format!(
-                        "Partly recovered: {:.0} % of this file was overwritten (bytes {}{more}). The rest is intact.",
-                        100.0 - percent_intact,
-                        shown.join(", ")
-                    )
-                } else {
-                    "Partly recovered: every block matched, yet the whole file does not; it may have been edited between block reads.".into()
-                },
-            );
-        }
-    }
-    Ok(())
-}
-
-fn sha256_file(path: &Path) -> Result<Vec<u8>, Error> {
-    let mut f = File::open(path).map_err(Error::read(path))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(Error::read(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().to_vec())
 }
