@@ -17,7 +17,7 @@ use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
 use super::{Problem, display_path};
 use crate::engine::io::same_file;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
-use crate::engine::output::{AtomicFile, unique_path};
+use crate::engine::output::AtomicFile;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -295,12 +295,13 @@ fn recover_file(
             opts.image.display()
         )));
     }
-    let target = if opts.overwrite {
-        target
+    // Without overwriting, a name another job takes meanwhile means the next free one.
+    let mut out = if opts.overwrite {
+        AtomicFile::create(&target, true)?
     } else {
-        unique_path(&target)
+        AtomicFile::create_unique(&target)?
     };
-    let mut out = AtomicFile::create(&target, opts.overwrite)?;
+    let target = out.target().to_path_buf();
     out.file().set_len(size).map_err(Error::write(&target))?;
     if let Some(data) = &row.inline_data {
         out.file().write_all(data).map_err(Error::write(&target))?;
