@@ -148,9 +148,11 @@ fn details(a: &Assembly) {
     for s in &a.repaired {
         println!("  repaired: {}", set_words(s));
     }
+    more(a.repaired_sets, a.repaired.len(), "block set(s) repaired");
     for s in &a.failed {
         println!("  beyond repair: {}", set_words(s));
     }
+    more(a.failed_sets, a.failed.len(), "block set(s) beyond repair");
     for d in &a.damaged {
         println!(
             "  damaged block: seq {} at offset {} (0x{:x}){}",
@@ -178,6 +180,11 @@ fn details(a: &Assembly) {
                 m.first_seq, m.last_seq, m.byte_start, m.byte_end
             );
         }
+        more(
+            a.missing_ranges,
+            a.missing.len().min(50),
+            "run(s) of missing bytes",
+        );
     }
     if a.foreign_blocks > 0 {
         println!(
@@ -193,6 +200,13 @@ fn details(a: &Assembly) {
             "  {} block(s) numbered past the end of the file ignored",
             a.out_of_range_blocks
         );
+    }
+}
+
+/// "... and N more …" under a list that shows `shown` of `total`.
+fn more(total: u64, shown: usize, what: &str) {
+    if total > shown as u64 {
+        println!("  ... and {} more {what}", total - shown as u64);
     }
 }
 
@@ -224,9 +238,11 @@ pub fn repair(r: &RepairReport) {
     for s in &r.repaired {
         println!("  repaired      {}", set_words(s));
     }
+    more(r.repaired_sets, r.repaired.len(), "block set(s) repaired");
     for s in &r.failed {
         println!("  repair FAILED {}", set_words(s));
     }
+    more(r.failed_sets, r.failed.len(), "block set(s) beyond repair");
     for o in &r.metadata_repaired {
         println!("  metadata copy rewritten at byte {o} (0x{o:x})");
     }
