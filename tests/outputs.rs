@@ -145,6 +145,34 @@ fn a_name_too_long_for_the_file_system_is_shortened_keeping_its_extension() {
         show(&o, dir.path())
     );
     assert!(std::fs::read(dir.path().join(&short)).unwrap() == data);
+
+    // recover names it the same way, twice over: the second copy's " (1)" fits too.
+    std::fs::copy(&sbx, dir.path().join("disk.img")).unwrap();
+    let o = seqbox(
+        &["scan", "--catalog", "c.sqlite", "disk.img"],
+        dir.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o, dir.path()));
+    for _ in 0..2 {
+        let o = seqbox(
+            &["recover", "--catalog", "c.sqlite", "--out", "rec", "--json"],
+            dir.path(),
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", show(&o, dir.path()));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let notes = v["report"]["results"][0]["notes"].to_string();
+        assert!(notes.contains("304 bytes"), "{v}");
+    }
+    let second = format!("{} (1).bin", "\u{FFFD}".repeat(82));
+    assert_eq!(
+        listing(&dir.path().join("rec")),
+        vec![second.clone(), short.clone()]
+    );
+    for n in [&short, &second] {
+        assert!(std::fs::read(dir.path().join("rec").join(n)).unwrap() == data);
+    }
 }
 
 /// Run the real binary with the size of any file it writes limited to `limit` bytes, as on
