@@ -380,3 +380,101 @@ fn calc_states_sizes_and_tolerance() {
     let out = seqbox(&["calc", "lots"], dir.path(), &[]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Encode `len` bytes as v17 with M + P and no interleaving; keep the first `slots` blocks.
+fn truncated_v17(dir: &Path, len: usize, m: usize, p: usize, slots: usize) -> PathBuf {
+    use seqbox::engine::encode::{self, EncodeOpts, RsParams};
+    let input = dir.join("t.bin");
+    std::fs::write(&input, noise(len, 77)).unwrap();
+    let sbx = dir.join("t.sbx");
+    let opts = EncodeOpts {
+        output: Target::File(sbx.clone()),
+        version: Version::V17,
+        rs: RsParams {
+            data: m,
+            parity: p,
+            burst: 0,
+        },
+        ..EncodeOpts::new(&input)
+    };
+    encode::run(&opts, &CancelFlag::new(), &|_| {}).unwrap();
+    let mut bytes = std::fs::read(&sbx).unwrap();
+    bytes.truncate(slots * 512);
+    std::fs::write(&sbx, bytes).unwrap();
+    sbx
+}
+
+#[test]
+fn repair_of_a_truncated_container_counts_and_lists_every_lost_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 1 000 000 bytes: 2017 chunks, 202 sets of 10 + 2. Keep the 3 metadata copies and 100
+    // whole sets (and 5 blocks of set 100): sets 100..=201 are lost, 7 (or 12) + 101·12
+    // blocks.
+    for (cut, lost_blocks) in [(3 + 100 * 12 + 5, 7 + 101 * 12), (3 + 100 * 12, 102 * 12)] {
+        let dir = tmp.path().join(format!("cut{cut}"));
+        std::fs::create_dir(&dir).unwrap();
+        let sbx = truncated_v17(&dir, 1_000_000, 10, 2, cut);
+        let r = repair_copy(&sbx, &dir.join("engine.sbx"));
+        assert_eq!(r.failed_sets, 102, "cut {cut}");
+        assert_eq!(r.blocks_failed, lost_blocks, "cut {cut}");
+        let sets: Vec<u64> = r.failed.iter().map(|s| s.set).collect();
+        assert_eq!(
+            sets,
+            (100..=201).collect::<Vec<u64>>(),
+            "every lost set listed"
+        );
+        let listed: u64 = r.failed.iter().map(|s| s.blocks.len() as u64).sum();
+        assert_eq!(listed, lost_blocks);
+        let last = r.failed.last().unwrap();
+        assert_eq!((last.first_seq, last.last_seq), (201 * 12 + 1, 202 * 12));
+        assert_eq!(
+            last.blocks[0].offset,
+            Some((3 + 201 * 12) * 512),
+            "where it belonged"
+        );
+        assert!(!r.success());
+
+        let o = seqbox(&["repair", "t.sbx", "-o", "cli.sbx"], &dir, &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", show(&o, &dir));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(&format!("0 block(s) rebuilt, {lost_blocks} could not be")),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("beyond repair: block set").count(),
+            102,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_capped_list_of_lost_sets_says_how_many_more_and_the_counts_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 + 1: 1200 sets of 2 blocks; keep the 2 metadata copies and 10 sets.
+    let sbx = truncated_v17(dir.path(), 1200 * 496, 1, 1, 2 + 10 * 2);
+    let r = repair_copy(&sbx, &dir.path().join("r.sbx"));
+    assert_eq!(r.failed_sets, 1190);
+    assert_eq!(r.blocks_failed, 2380);
+    assert_eq!(r.failed.len(), 1000, "the list is capped");
+    assert_eq!(r.failed[0].set, 10);
+    let c = check::run(&check::CheckOpts::new(&sbx), &CancelFlag::new(), &|_| {}).unwrap();
+    assert_eq!(c.assembly.failed_sets, 1190);
+    assert_eq!(c.assembly.failed_blocks, 2380);
+    assert_eq!(c.assembly.missing_blocks, 1190);
+    assert_eq!(c.assembly.missing_ranges, 1);
+    assert_eq!(c.assembly.missing[0].byte_start, 10 * 496);
+
+    let o = seqbox(&["repair", "t.sbx", "-o", "r2.sbx"], dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o, dir.path()));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("… and 190 more block sets beyond repair (2380 absent blocks in all)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 block(s) rebuilt, 2380 could not be"),
+        "{text}"
+    );
+}

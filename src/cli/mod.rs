@@ -1,11 +1,13 @@
 //! The command line: clap arguments → engine options, progress bars on a terminal, a text
 //! or `--json` report, and the exit code (0 all good, 1 bad usage, 2 an operation failed).
 
+mod password;
 mod print;
 mod progress;
 mod snapshot;
 
 use clap::{Args, Parser, Subcommand};
+use password::PasswordArgs;
 use seqbox::engine::catalog::Catalog;
 use seqbox::engine::encode::{EncodeOpts, Target};
 use seqbox::engine::words::{self, Said, Verdict};
@@ -105,9 +107,8 @@ struct ScanArgs {
     /// The catalogue file (SQLite) to write; a scan into an existing one resumes or adds.
     #[arg(long)]
     catalog: PathBuf,
-    /// Password of SeqBox v1–3 containers to look for.
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Scan from this byte offset of every source.
     #[arg(long)]
     from: Option<u64>,
@@ -144,9 +145,8 @@ struct RecoverArgs {
     /// Also write files that cannot be completed, with the missing parts zero-filled.
     #[arg(long)]
     partial: bool,
-    /// Password the containers were scanned with.
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Print one JSON document on stdout.
     #[arg(long)]
     json: bool,
@@ -232,9 +232,8 @@ struct CalcArgs {
 struct EncodeArgs {
     #[command(flatten)]
     protection: Protection,
-    /// Hide the blocks with a password (SeqBox's XOR transform; not encryption).
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Container UID, up to 12 hex digits (default: random).
     #[arg(long)]
     uid: Option<String>,
@@ -264,9 +263,8 @@ struct DecodeArgs {
     /// Output file, or an existing folder (default: the stored name, beside the container).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Password the containers were made with.
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Burst level of RS containers, when they do not store it and inference is wrong.
     #[arg(long)]
     burst: Option<u32>,
@@ -283,9 +281,8 @@ struct DecodeArgs {
 
 #[derive(Args)]
 struct InfoArgs {
-    /// Password the containers were made with.
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Burst level of RS containers, when they do not store it and inference is wrong.
     #[arg(long)]
     burst: Option<u32>,
@@ -298,9 +295,8 @@ struct InfoArgs {
 
 #[derive(Args)]
 struct CheckArgs {
-    /// Password the containers were made with.
-    #[arg(long)]
-    password: Option<String>,
+    #[command(flatten)]
+    password: PasswordArgs,
     /// Burst level of RS containers, when they do not store it and inference is wrong.
     #[arg(long)]
     burst: Option<u32>,
@@ -488,9 +484,10 @@ fn run_encode(a: EncodeArgs) -> i32 {
         Ok(u) => u,
         Err(m) => return usage(&m),
     };
-    if a.password.as_deref() == Some("") {
-        return usage("the password must not be empty");
-    }
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     let sbx_time = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) => match s.trim().parse::<i64>() {
             Ok(t) => Some(t),
@@ -514,7 +511,7 @@ fn run_encode(a: EncodeArgs) -> i32 {
                 uid,
                 hash: a.hash,
                 no_meta: a.no_meta,
-                password: a.password.clone(),
+                password: password.clone(),
                 overwrite: a.overwrite,
                 sbx_time,
             };
@@ -530,6 +527,10 @@ fn run_decode(a: DecodeArgs) -> i32 {
         Ok(t) => t,
         Err(m) => return usage(&m),
     };
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     let cancel = CancelFlag::new();
     for_each(
         "decode",
@@ -539,7 +540,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
             let opts = decode::DecodeOpts {
                 container: c.to_path_buf(),
                 output: output.clone(),
-                password: a.password.clone(),
+                password: password.clone(),
                 burst: a.burst,
                 overwrite: a.overwrite,
             };
@@ -551,17 +552,25 @@ fn run_decode(a: DecodeArgs) -> i32 {
 }
 
 fn run_info(a: InfoArgs) -> i32 {
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     for_each(
         "info",
         &a.containers,
         a.json,
-        |c| info::run_with(c, a.password.as_deref(), a.burst),
+        |c| info::run_with(c, password.as_deref(), a.burst),
         None,
         print::info,
     )
 }
 
 fn run_check(a: CheckArgs) -> i32 {
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     let cancel = CancelFlag::new();
     for_each(
         "check",
@@ -570,7 +579,7 @@ fn run_check(a: CheckArgs) -> i32 {
         |c| {
             let opts = check::CheckOpts {
                 container: c.to_path_buf(),
-                password: a.password.clone(),
+                password: password.clone(),
                 burst: a.burst,
             };
             progress::Bar::new(c).run(|p| check::run(&opts, &cancel, p))
@@ -700,6 +709,10 @@ fn unjudged<R>(_: &R) -> Option<(Vec<Said>, String)> {
 }
 
 fn run_scan(a: ScanArgs) -> i32 {
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     let uids = match a
         .uids
         .iter()
@@ -712,7 +725,7 @@ fn run_scan(a: ScanArgs) -> i32 {
     let opts = scan::ScanOpts {
         sources: a.sources.clone(),
         catalog: a.catalog.clone(),
-        password: a.password.clone(),
+        password,
         from: a.from,
         to: a.to,
         uids,
@@ -724,6 +737,10 @@ fn run_scan(a: ScanArgs) -> i32 {
 }
 
 fn run_recover(a: RecoverArgs) -> i32 {
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
     let select = if !a.uid.is_empty() {
         match a
             .uid
@@ -744,7 +761,7 @@ fn run_recover(a: RecoverArgs) -> i32 {
         out_dir: a.out.clone(),
         select,
         partial: a.partial,
-        password: a.password.clone(),
+        password,
     };
     let cancel = CancelFlag::new();
     let r = progress::Bar::new(&a.out).run(|p| recover::run(&opts, &cancel, p));

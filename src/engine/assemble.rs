@@ -25,7 +25,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// At most this many entries are listed one by one in each list (all are counted).
-const LIST_LIMIT: usize = 1000;
+pub const LIST_LIMIT: usize = 1000;
 /// Reassembled bytes handed to the hasher at a time.
 const OUT_CHUNK: usize = 4 << 20;
 /// Bytes of slots read at a time (rounded to whole block sets).
@@ -133,9 +133,13 @@ pub struct Assembly {
     pub unreadable_blocks: u64,
     /// Where: byte ranges of the file, merged, in order (the first 1000 listed).
     pub unreadable: Vec<ByteRange>,
+    /// Blocks absent from the failed sets: all of them, however many the list leaves out.
+    pub failed_blocks: u64,
     /// Data blocks of the file that could not be had.
     pub missing_blocks: u64,
     pub missing: Vec<MissingRange>,
+    /// Runs of missing data: all of them (`missing` lists the first ones).
+    pub missing_ranges: u64,
     /// Length of the reassembled data (when complete).
     pub data_len: u64,
     /// Blocks were not where the layout puts them.
@@ -391,6 +395,8 @@ struct State {
     misplaced: HashMap<u32, u64>,
     /// The first block set the data stream could not pass.
     stall: Option<u64>,
+    /// Where the last run of missing data ends (listed or not), to merge the next one.
+    missing_end: Option<u64>,
     /// Write what data there is even when some is missing (holes stay zero).
     partial: bool,
     /// The last slot counted as unreadable.
@@ -424,6 +430,7 @@ impl State {
             seen: SeqSet::new(),
             misplaced: HashMap::new(),
             stall: None,
+            missing_end: None,
             partial: false,
             last_unreadable_slot: None,
             acct: Assembly {
@@ -472,7 +479,7 @@ impl State {
             }
         }
         if seen_end < total {
-            self.lost_tail(seen_end, total);
+            self.lost_tail(seen_end, total, offset_of);
         }
         Ok(())
     }
@@ -574,6 +581,7 @@ impl State {
         }
         if !rebuildable {
             self.acct.failed_sets += 1;
+            self.acct.failed_blocks += absent.len() as u64;
             let r = report(&absent);
             push_capped(&mut self.acct.failed, r);
             self.missing(set, (0..real).filter(|&j| shards[j].is_none()));
@@ -671,8 +679,9 @@ impl State {
         }
     }
 
-    /// Block sets `from..to` have no block at all: count them lost without walking them.
-    fn lost_tail(&mut self, from: u64, to: u64) {
+    /// Block sets `from..to` have no block at all: count them lost without walking them
+    /// (a hostile FSZ may claim billions), listing the first ones while the lists have room.
+    fn lost_tail(&mut self, from: u64, to: u64, offset_of: &dyn Fn(u32) -> Option<u64>) {
         let (m, t) = (self.layout.data as u64, self.layout.shards() as u64);
         let first_chunk = from * m;
         let chunks = self
@@ -680,26 +689,39 @@ impl State {
             .unwrap_or(to * m)
             .saturating_sub(first_chunk);
         self.acct.failed_sets += to - from;
+        self.acct.failed_blocks += (to - from) * t;
         self.acct.absent_blocks += (to - from) * t;
+        let layout = self.layout;
+        let seq_of = |set: u64, j: usize| layout.seq_of(set, j).unwrap_or(u32::MAX);
+        for set in (from..to).take(LIST_LIMIT.saturating_sub(self.acct.failed.len())) {
+            let blocks: Vec<AbsentBlock> = (0..t as usize)
+                .map(|j| AbsentBlock {
+                    seq: seq_of(set, j),
+                    offset: offset_of(seq_of(set, j)),
+                })
+                .collect();
+            for b in &blocks {
+                push_capped(&mut self.acct.absent, b.clone());
+            }
+            self.acct.failed.push(SetReport {
+                set,
+                first_seq: seq_of(set, 0),
+                last_seq: seq_of(set, t as usize - 1),
+                blocks,
+            });
+        }
         self.acct.missing_blocks += chunks;
         if chunks > 0 {
             let payload = self.payload as u64;
             let last_chunk = first_chunk + chunks - 1;
-            let seq = |chunk: u64| {
-                self.layout
-                    .seq_of(chunk / m, (chunk % m) as usize)
-                    .unwrap_or(u32::MAX)
-            };
-            push_capped(
-                &mut self.acct.missing,
-                MissingRange {
-                    first_seq: seq(first_chunk),
-                    last_seq: seq(last_chunk),
-                    blocks: chunks,
-                    byte_start: first_chunk * payload,
-                    byte_end: self.fsz.unwrap_or((last_chunk + 1) * payload),
-                },
-            );
+            let seq = |chunk: u64| seq_of(chunk / m, (chunk % m) as usize);
+            self.add_missing(MissingRange {
+                first_seq: seq(first_chunk),
+                last_seq: seq(last_chunk),
+                blocks: chunks,
+                byte_start: first_chunk * payload,
+                byte_end: self.fsz.unwrap_or((last_chunk + 1) * payload),
+            });
         }
         self.stall = Some(from);
     }
@@ -721,24 +743,33 @@ impl State {
                 None => start + payload,
             };
             self.acct.missing_blocks += 1;
-            match self.acct.missing.last_mut() {
-                Some(last) if last.byte_end == start => {
-                    last.last_seq = seq;
-                    last.blocks += 1;
-                    last.byte_end = end;
-                }
-                _ => push_capped(
-                    &mut self.acct.missing,
-                    MissingRange {
-                        first_seq: seq,
-                        last_seq: seq,
-                        blocks: 1,
-                        byte_start: start,
-                        byte_end: end,
-                    },
-                ),
-            }
+            self.add_missing(MissingRange {
+                first_seq: seq,
+                last_seq: seq,
+                blocks: 1,
+                byte_start: start,
+                byte_end: end,
+            });
         }
+    }
+
+    /// Add a run of missing data (already counted in `missing_blocks`): merged with the run
+    /// before when they touch, whether or not that one made it into the capped list.
+    fn add_missing(&mut self, run: MissingRange) {
+        if self.missing_end == Some(run.byte_start) {
+            self.missing_end = Some(run.byte_end);
+            if let Some(last) = self.acct.missing.last_mut()
+                && last.byte_end == run.byte_start
+            {
+                last.last_seq = run.last_seq;
+                last.blocks += run.blocks;
+                last.byte_end = run.byte_end;
+            }
+            return;
+        }
+        self.missing_end = Some(run.byte_end);
+        self.acct.missing_ranges += 1;
+        push_capped(&mut self.acct.missing, run);
     }
 
     /// When writing partial results, put data chunk `chunk` at its place in the output

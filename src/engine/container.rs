@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 const MAX_BLOCK: usize = 4096;
 /// Bytes read at a time while walking or searching.
 const CHUNK: usize = 4 << 20;
-/// How far past the first valid block a metadata block of the same container is looked for.
+/// How far past the first valid block the metadata block is looked for first (the rest of the
+/// file is searched only when it is not there).
 const META_SEARCH: u64 = 1 << 20;
 
 /// A container found in a file: where it starts, its version and UID, its metadata.
@@ -112,7 +113,7 @@ impl Container {
         self.keystream.is_some()
     }
 
-    /// Find the first valid block, then a metadata block of the same container near it.
+    /// Find the first valid block, then a metadata block of the same container (wherever it is).
     fn locate(&mut self) -> Result<(), Error> {
         let mut found: Option<(u64, Header)> = None;
         let mut damaged_meta: Option<(u64, Header)> = None;
@@ -134,13 +135,31 @@ impl Container {
         self.reference_offset = offset;
         self.version = header.version;
         self.uid = header.uid;
-        let mut meta = None;
-        if header.seq == 0 {
-            meta = Some(offset);
+        let meta = if header.seq == 0 {
+            Some(offset)
         } else {
-            let end = offset.saturating_add(META_SEARCH).min(self.file_len);
-            let (uid, version) = (self.uid, self.version);
-            self.search_from(offset, end, |o, state, _| {
+            self.find_metadata(offset)?
+        };
+        if let Some(o) = meta {
+            let block = self.read_block(o)?;
+            self.metadata = Some(Metadata::parse(&block[16..]));
+            self.metadata_offset = Some(o);
+        } else if let Some((p, h)) = damaged_meta {
+            self.try_overlong_metadata(p, h)?;
+        }
+        self.settle_geometry()
+    }
+
+    /// The first valid metadata block of this container from `from` on: near it first (where
+    /// it is in any container written in order), then in the rest of the file, since blocks
+    /// pieced back together out of order may put it anywhere. Without it the size and hash are
+    /// unknown, so a decode could not tell padding from data or verify anything.
+    fn find_metadata(&mut self, from: u64) -> Result<Option<u64>, Error> {
+        let (uid, version) = (self.uid, self.version);
+        let near = from.saturating_add(META_SEARCH).min(self.file_len);
+        let mut meta = None;
+        for (a, b) in [(from, near), (near, self.file_len)] {
+            self.search_from(a, b, |o, state, _| {
                 if let BlockState::Valid(h) = state
                     && h.seq == 0
                     && h.uid == uid
@@ -151,15 +170,11 @@ impl Container {
                 }
                 true
             })?;
+            if meta.is_some() {
+                break;
+            }
         }
-        if let Some(o) = meta {
-            let block = self.read_block(o)?;
-            self.metadata = Some(Metadata::parse(&block[16..]));
-            self.metadata_offset = Some(o);
-        } else if let Some((p, h)) = damaged_meta {
-            self.try_overlong_metadata(p, h)?;
-        }
-        self.settle_geometry()
+        Ok(meta)
     }
 
     /// The original SBXEnc writes block 0 longer than a block when the names do not fit

@@ -10,7 +10,7 @@ use super::encode::Target;
 use super::info::{InfoReport, describe};
 use super::io::{file_name_of, same_file};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
-use super::output::{AtomicFile, safe_file_name};
+use super::output::{AtomicFile, fit_name, safe_file_name};
 use super::source::list_ranges;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -80,8 +80,7 @@ pub fn run(
         opts.burst,
     )?;
     let info = describe(&c);
-    let name = output_name(&c);
-    let out_path = opts.output.resolve(&opts.container, &name);
+    let (out_path, name_note) = output_path(opts, &c);
     if same_file(&opts.container, &out_path) {
         return Err(Error::Invalid(format!(
             "{} would overwrite the container itself",
@@ -106,6 +105,7 @@ pub fn run(
             assembly.unreadable_blocks
         ));
     }
+    notes.extend(name_note);
     if assembly.repaired_sets > 0 {
         notes.push(format!(
             "{} block set(s) were rebuilt with Reed–Solomon while decoding ({} block(s)); the container itself was not changed: `seqbox repair` fixes it",
@@ -166,6 +166,19 @@ pub fn run(
         assembly,
         notes,
     })
+}
+
+/// Where the output goes, with a note when the stored name had to be shortened to fit the
+/// file system (a path the user gave is taken as it is).
+fn output_path(opts: &DecodeOpts, c: &Container) -> (PathBuf, Option<String>) {
+    let name = output_name(c);
+    let path = opts.output.resolve(&opts.container, &name);
+    if matches!(opts.output, Target::File(_)) {
+        return (path, None);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (fitted, note) = fit_name(dir, &name);
+    (dir.join(fitted), note)
 }
 
 /// The default output name: the stored file name made safe, else the container's name

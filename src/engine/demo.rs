@@ -20,7 +20,7 @@ use super::calc;
 use super::encode::{self, EncodeOpts, Target};
 use super::fat::{Floppy, SECTOR, SplitMix, scramble_runs};
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage};
-use super::output::{AtomicFile, unique_path};
+use super::output::AtomicFile;
 use super::recover::{self, RecoverOpts, RecoverStatus, Selection};
 use super::scan::{self, ScanOpts};
 use crate::format::Version;
@@ -429,8 +429,8 @@ fn write_originals(
                 (data, info.modified().unwrap_or(UNIX_EPOCH))
             }
         };
-        let path = unique_path(&dir.join(&p.name));
-        let mut f = AtomicFile::create(&path, false)?;
+        let mut f = AtomicFile::create_unique(&dir.join(&p.name))?;
+        let path = f.target().to_path_buf();
         f.file()
             .write_all(&data)
             .and_then(|_| f.file().set_modified(mtime))

@@ -8,7 +8,7 @@
 use super::hashpipe::HashPipe;
 use super::io::{file_name_of, read_full, same_file};
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
-use super::output::AtomicFile;
+use super::output::{AtomicFile, fit_name};
 use crate::format::block::{self, Uid, uid_hex};
 use crate::format::hash::hex;
 use crate::format::metadata::PAD;
@@ -185,7 +185,17 @@ pub fn run(
         ));
     }
     let file_name = file_name_of(input_path);
-    let out_path = opts.output.resolve(input_path, &format!("{file_name}.sbx"));
+    let default_name = format!("{file_name}.sbx");
+    let mut out_path = opts.output.resolve(input_path, &default_name);
+    // A name already at the file system's limit has no room for `.sbx`: shorten it.
+    let mut name_note = None;
+    if !matches!(opts.output, Target::File(_))
+        && let Some(dir) = out_path.parent()
+    {
+        let (fitted, note) = fit_name(dir, &default_name);
+        out_path = dir.join(fitted);
+        name_note = note;
+    }
     if same_file(input_path, &out_path) {
         return Err(Error::Invalid(format!(
             "{} would overwrite its own input",
@@ -203,7 +213,7 @@ pub fn run(
     } else {
         None
     };
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = name_note.into_iter().collect();
 
     // Read whole groups of block sets (a super block set when interleaving) per batch, so
     // every block of a batch lands in one contiguous range of slots.

@@ -103,7 +103,7 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {source}{}", path.display(), out_of_room(source))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -118,6 +118,17 @@ pub enum Error {
     NotSbx { path: PathBuf, password_given: bool },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A write error that means "no room", said in plain words.
+fn out_of_room(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind::{FileTooLarge, QuotaExceeded, StorageFull};
+    match e.kind() {
+        StorageFull | FileTooLarge | QuotaExceeded => {
+            " (the output disk is full, or takes no file this large)"
+        }
+        _ => "",
+    }
 }
 
 impl Error {

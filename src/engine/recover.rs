@@ -7,7 +7,7 @@ use super::assemble::{Assembly, HashCheck, MissingRange, assemble_fetched};
 use super::catalog::{Catalog, Copy};
 use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
-use super::output::{AtomicFile, safe_file_name, unique_path};
+use super::output::{AtomicFile, fit_name, safe_file_name};
 use super::seqset::SeqSet;
 use super::sources::{OpenFn, SourceRange, Sources, open_file};
 use crate::format::block::{Uid, uid_hex};
@@ -320,8 +320,12 @@ fn recover_one(
                 .map(|n| format!("{n}.out"))
         })
         .unwrap_or_else(|| format!("{}.bin", uid_hex(&uid)));
-    let target = unique_path(&opts.out_dir.join(&name));
-    let mut out = AtomicFile::create(&target, false)?;
+    let (name, name_note) = fit_name(&opts.out_dir, &name);
+    notes.extend(name_note);
+    // Another recovery into the same folder may take this name before the commit; the
+    // commit then takes the next free one.
+    let mut out = AtomicFile::create_unique(&opts.out_dir.join(&name))?;
+    let target = out.target().to_path_buf();
     let max_seq = copies.last().map(|c| c.seq);
     let assembly = {
         let f = out.file();

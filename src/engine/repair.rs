@@ -2,7 +2,7 @@
 //! bad metadata copy, either into a repaired copy (the default, the container untouched) or
 //! in place, rewriting only the blocks that were absent or damaged.
 
-use super::assemble::{Assembly, SetReport, assemble};
+use super::assemble::{Assembly, LIST_LIMIT, SetReport, assemble};
 use super::container::Container;
 use super::info::{InfoReport, describe};
 use super::io::same_file;
@@ -45,14 +45,18 @@ pub struct RepairReport {
     /// The file that now holds the repaired container.
     pub output: PathBuf,
     pub in_place: bool,
-    /// Block sets rebuilt, with the blocks written (sequence numbers and byte offsets).
+    /// Block sets rebuilt, with the blocks written (sequence numbers and byte offsets); the
+    /// first [`LIST_LIMIT`] of `repaired_sets`.
     pub repaired: Vec<SetReport>,
-    /// Block sets with more absent blocks than parity: those blocks stay lost.
+    pub repaired_sets: u64,
+    /// Block sets with more absent blocks than parity: those blocks stay lost. The first
+    /// [`LIST_LIMIT`] of `failed_sets`.
     pub failed: Vec<SetReport>,
     pub failed_sets: u64,
     /// Byte offsets where a metadata copy was rewritten.
     pub metadata_repaired: Vec<u64>,
     pub blocks_repaired: u64,
+    /// Absent blocks of the failed sets (all of them, listed or not).
     pub blocks_failed: u64,
     /// The check the repair is based on: missing ranges, the hash verdict, damaged blocks.
     pub assembly: Assembly,
@@ -134,7 +138,7 @@ pub fn run(
     let bs = layout.version.block_size();
     let codec = Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?;
     let mut repaired = Vec::new();
-    let mut blocks_repaired = 0;
+    let (mut repaired_sets, mut blocks_repaired) = (0, 0);
     let mut block = vec![0u8; bs];
     for &set in &assembly.repairable_sets {
         cancel.check()?;
@@ -175,7 +179,10 @@ pub fn run(
             });
             blocks_repaired += 1;
         }
-        repaired.push(report);
+        repaired_sets += 1;
+        if repaired.len() < LIST_LIMIT {
+            repaired.push(report);
+        }
     }
     let mut metadata_repaired = Vec::new();
     for k in layout.meta_slots() {
@@ -189,7 +196,6 @@ pub fn run(
             metadata_repaired.push(offset);
         }
     }
-    let blocks_failed = assembly.failed.iter().map(|f| f.blocks.len() as u64).sum();
     target.flush().map_err(Error::write(&target_path))?;
     if let Some(f) = in_place.as_mut() {
         f.sync_all().map_err(Error::write(&target_path))?;
@@ -203,11 +209,12 @@ pub fn run(
         output,
         in_place: opts.in_place,
         repaired,
+        repaired_sets,
         failed: assembly.failed.clone(),
         failed_sets: assembly.failed_sets,
         metadata_repaired,
         blocks_repaired,
-        blocks_failed,
+        blocks_failed: assembly.failed_blocks,
         unreadable_bytes: unreadable.0,
         unreadable: unreadable.1,
         assembly,

@@ -231,15 +231,19 @@ pub fn assembly_details(a: &Assembly) -> Vec<String> {
         v.push(format!("repaired: {}", sets(s)));
     }
     if a.repaired_sets > a.repaired.len() as u64 {
-        v.push(format!("{} block set(s) repaired in all", a.repaired_sets));
+        v.push(format!(
+            "… and {} more block sets repaired",
+            a.repaired_sets - a.repaired.len() as u64
+        ));
     }
     for s in &a.failed {
         v.push(format!("beyond repair: {}", sets(s)));
     }
     if a.failed_sets > a.failed.len() as u64 {
         v.push(format!(
-            "{} block set(s) could not be completed in all",
-            a.failed_sets
+            "… and {} more block sets beyond repair ({} absent blocks in all)",
+            a.failed_sets - a.failed.len() as u64,
+            a.failed_blocks
         ));
     }
     for d in &a.damaged {
@@ -279,6 +283,12 @@ pub fn assembly_details(a: &Assembly) -> Vec<String> {
         v.push(format!(
             "missing: bytes {}..{} of the file (seq {}..={}, {} block(s))",
             m.byte_start, m.byte_end, m.first_seq, m.last_seq, m.blocks
+        ));
+    }
+    if a.missing_ranges > a.missing.len() as u64 {
+        v.push(format!(
+            "… and {} more runs of missing bytes",
+            a.missing_ranges - a.missing.len() as u64
         ));
     }
     if a.foreign_blocks > 0 {

@@ -8,7 +8,7 @@ use super::encode_tab::EncodeTab;
 use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
 use super::scan_tab::{ScanAction, ScanTab};
-use super::settings::Settings;
+use super::settings::{Saver, Settings};
 use super::snapshot_tab::SnapshotTab;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -33,8 +33,8 @@ pub struct App {
     pub settings: Settings,
     /// The theme shown (light or dark).
     pub light: bool,
-    /// Where settings are saved; none in tests.
-    settings_file: Option<std::path::PathBuf>,
+    /// Writes the settings when they change; none in tests that do not ask for it.
+    saver: Option<Saver>,
 }
 
 impl App {
@@ -62,7 +62,7 @@ impl App {
             demo: DemoTab::default(),
             dialogs,
             settings,
-            settings_file: file,
+            saver: file.map(Saver::new),
             light: false,
         };
         app.light = app.settings.light_theme;
@@ -102,8 +102,8 @@ impl App {
             .into(),
         };
         if now != self.settings {
-            if let Some(f) = &self.settings_file {
-                now.save_in_background(f.clone());
+            if let Some(saver) = &self.saver {
+                saver.save(&now);
             }
             self.settings = now;
         }

@@ -29,7 +29,7 @@ impl Problem {
                 ErrorKind::PermissionDenied => {
                     format!("You are not allowed to write {} there.", name(path))
                 }
-                ErrorKind::StorageFull => {
+                ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded => {
                     format!("The disk is full, so {} could not be written.", name(path))
                 }
                 _ => format!("{} could not be written.", name(path)),

@@ -224,7 +224,8 @@ pub fn seqbox(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seqbox"));
     cmd.args(args)
         .current_dir(cwd)
-        .env_remove("SOURCE_DATE_EPOCH");
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("SEQBOX_PASSWORD");
     for (k, v) in env {
         cmd.env(k, v);
     }

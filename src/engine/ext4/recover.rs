@@ -18,7 +18,7 @@ use super::verdict::finish;
 use super::{Problem, display_path};
 use crate::engine::io::same_file;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
-use crate::engine::output::{AtomicFile, unique_path};
+use crate::engine::output::AtomicFile;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
 use std::io::{Seek, SeekFrom, Write};
@@ -308,12 +308,13 @@ fn recover_file(
             opts.image.display()
         )));
     }
-    let target = if opts.overwrite {
-        target
+    // Without overwriting, a name another job takes meanwhile means the next free one.
+    let mut out = if opts.overwrite {
+        AtomicFile::create(&target, true)?
     } else {
-        unique_path(&target)
+        AtomicFile::create_unique(&target)?
     };
-    let mut out = AtomicFile::create(&target, opts.overwrite)?;
+    let target = out.target().to_path_buf();
     out.file().set_len(size).map_err(Error::write(&target))?;
     if let Some(data) = &row.inline_data {
         out.file().write_all(data).map_err(Error::write(&target))?;
