@@ -199,4 +199,52 @@ mod found {
         assert_eq!(r.status, DecodeStatus::Verified, "{:?}", r.assembly);
         assert_eq!(bytes.as_deref(), Some(&data[..]));
     }
+
+    /// A container whose data blocks are all lost, its metadata found, lists the whole file
+    /// as missing. It listed nothing ("no data block found", `missing` empty), so a report
+    /// could not say which bytes were gone.
+    #[test]
+    fn a_recovery_with_no_data_block_lists_the_whole_file_as_missing() {
+        use seqbox::engine::recover::{self, RecoverOpts, RecoverStatus, Selection};
+        use seqbox::engine::scan::{self, ScanOpts};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let layout = Layout::plain(Version::V1, true);
+        let size = 2 * 496 + 10;
+        let new = Encoded::new(d, "f.bin", common::noise(size, 10), layout, 2);
+        // Slot 0 (metadata) at an odd offset; the data blocks overwritten.
+        let items = vec![
+            Item::Fill(vec![7; 301]),
+            Item::Slot(Src::New, 0),
+            Item::Fill(vec![0; 3 * 512]),
+        ];
+        let image = Artefact::build("disk.img", &items, &new, None).write(d);
+        let catalog = d.join("scan.sqlite");
+        let scan_opts = ScanOpts {
+            sources: vec![image],
+            catalog: catalog.clone(),
+            ..Default::default()
+        };
+        scan::run(&scan_opts, &CancelFlag::new(), &|_| {}).unwrap();
+        let opts = RecoverOpts {
+            catalog,
+            out_dir: d.join("out"),
+            select: Selection::All,
+            partial: false,
+            password: None,
+        };
+        let r = recover::run(&opts, &CancelFlag::new(), &|_| {}).unwrap();
+        assert!(!r.success());
+        let c = &r.results[0];
+        assert_eq!(c.status, RecoverStatus::Unrecoverable);
+        assert_eq!(c.output, None);
+        assert_eq!(c.missing_bytes, size as u64);
+        let missing: Vec<(u64, u64)> = c
+            .missing
+            .iter()
+            .map(|m| (m.byte_start, m.byte_end))
+            .collect();
+        assert_eq!(missing, [(0, size as u64)]);
+        assert_eq!(c.assembly.missing_blocks, 3);
+    }
 }
