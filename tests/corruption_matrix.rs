@@ -8,14 +8,15 @@
 //!
 //! `cargo test --test corruption_matrix -- --nocapture` prints the table of the quick run;
 //! `-- --ignored` runs the long one. `MATRIX_CASE=N` runs case N alone (of the run the test
-//! belongs to) and `MATRIX_CASES=N` changes how many cases run.
+//! belongs to), prints where every block copy lies and keeps its files; `MATRIX_CASES=N`
+//! changes how many cases run.
 
 mod common;
 #[path = "common/matrix/mod.rs"]
 mod matrix;
 
 use matrix::judge::{self, Table};
-use matrix::{Case, Run};
+use matrix::{Case, Kind, Run};
 use std::time::Instant;
 
 /// Every case kind × geometry twice (13 kinds × 10 geometries).
@@ -26,7 +27,23 @@ fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-fn run_matrix(run: Run, count: u64, cli_every: u64) {
+/// Which case kinds a test takes.
+#[derive(Clone, Copy)]
+enum Part {
+    /// Everything the engine is held to today.
+    Main,
+    /// Two versions of a container (same UID) on one image: scan + recover must not hand
+    /// back the older one as a success while ours was whole too.
+    Versions,
+}
+
+impl Part {
+    fn takes(self, kind: Kind) -> bool {
+        (kind == Kind::ImageStale) == matches!(self, Part::Versions)
+    }
+}
+
+fn run_matrix(run: Run, part: Part, count: u64, cli_every: u64) {
     let only = env("MATRIX_CASE");
     let count = env("MATRIX_CASES").unwrap_or(count);
     let started = Instant::now();
@@ -35,8 +52,13 @@ fn run_matrix(run: Run, count: u64, cli_every: u64) {
         Some(n) => n..n + 1,
         None => 0..count,
     };
+    let mut cases = 0;
     for n in numbers {
         let case = Case::new(run, n);
+        if !part.takes(case.kind) {
+            continue;
+        }
+        cases += 1;
         let result = judge::run(&case, n % cli_every == 0, only.is_some());
         if only.is_some() {
             for r in &result.runs {
@@ -46,7 +68,7 @@ fn run_matrix(run: Run, count: u64, cli_every: u64) {
         table.add(&result);
     }
     println!(
-        "corruption matrix ({run:?}, {count} cases, {:.1} s)\n{}",
+        "corruption matrix ({run:?}, {cases} cases, {:.1} s)\n{}",
         started.elapsed().as_secs_f64(),
         table.render()
     );
@@ -66,13 +88,27 @@ fn run_matrix(run: Run, count: u64, cli_every: u64) {
 
 #[test]
 fn corruption_matrix_quick() {
-    run_matrix(Run::Fast, FAST_CASES, 9);
+    run_matrix(Run::Fast, Part::Main, FAST_CASES, 9);
 }
 
 #[test]
 #[ignore = "minutes: the full corruption matrix"]
 fn corruption_matrix_full() {
-    run_matrix(Run::Full, FULL_CASES, 23);
+    run_matrix(Run::Full, Part::Main, FULL_CASES, 23);
+}
+
+/// Kept apart from the main matrix: what is right here is a choice recover has not made yet
+/// (see the report of issue 11). Today it can hand back the older version, verified against
+/// its own metadata, as a success while ours was whole too.
+#[test]
+fn same_uid_versions_on_one_image_quick() {
+    run_matrix(Run::Fast, Part::Versions, FAST_CASES, 9);
+}
+
+#[test]
+#[ignore = "minutes: the full corruption matrix"]
+fn same_uid_versions_on_one_image_full() {
+    run_matrix(Run::Full, Part::Versions, FULL_CASES, 23);
 }
 
 // Regression tests for what the matrix found in the engine, each on the smallest container
