@@ -272,9 +272,12 @@ pub fn assemble(
         }
     }
     // ... or before slot 0 (a container pieced together out of order, where most blocks
-    // put slot 0 after some of them).
+    // put slot 0 after some of them): up to one container's length back, so a container
+    // deep inside a disk image does not read the whole disk before it block by block.
     if st.stall.is_some() {
-        let mut at = c.start % bs as u64;
+        let length = known_sets.map_or(u64::MAX, |s| layout.slot_count(s));
+        let back = length.min(c.start / bs as u64);
+        let mut at = c.start - back * bs as u64;
         while at + bs as u64 <= c.start {
             cancel.check()?;
             let bytes = c.read_block(at)?;
