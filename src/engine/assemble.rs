@@ -192,12 +192,15 @@ pub fn assemble(
     let mut buf = Vec::new();
     let mut home: Vec<u32> = Vec::new();
     let mut meta_valid: Vec<u64> = Vec::new();
+    // The first block set pass 1 has not reached.
+    let mut unread = 0;
     for g in 0.. {
         cancel.check()?;
         let (slots, sets) = layout.group(g, target);
         if slots.start >= slot_limit {
             break;
         }
+        unread = sets.end;
         let bad = c.read_slots(
             slots.start,
             slots.end.min(slot_limit) - slots.start,
@@ -212,9 +215,14 @@ pub fn assemble(
         );
         for (i, bytes) in buf.chunks(bs).enumerate() {
             let k = slots.start + i as u64;
-            if let Some(seq) = st.look(c, k, bytes, max_seq, &mut meta_valid)
-                && layout.slot(k) == Slot::Seq(seq)
-            {
+            if let Some(seq) = st.look(
+                c,
+                c.slot_offset(k),
+                Some(k),
+                bytes,
+                max_seq,
+                &mut meta_valid,
+            ) {
                 home[(u64::from(seq) - first_seq) as usize] = i as u32;
             }
         }
@@ -248,6 +256,12 @@ pub fn assemble(
         );
     }
 
+    // The file ends before the sets the metadata gives (cut short, or its blocks elsewhere):
+    // they are not whole.
+    if st.stall.is_none() && known_sets.is_some_and(|k| unread < k) {
+        st.stall = Some(unread);
+    }
+
     // Blocks may sit past the end the metadata gives (appended, shifted): when something is
     // missing, look at the rest of the file too.
     if st.stall.is_some() && slot_limit < in_file {
@@ -258,9 +272,31 @@ pub fn assemble(
             let bad = c.read_slots(k, n, &mut buf)?;
             st.unreadable(c, &bad);
             for (i, bytes) in buf.chunks(bs).enumerate() {
-                st.look(c, k + i as u64, bytes, max_seq, &mut meta_valid);
+                let slot = k + i as u64;
+                st.look(
+                    c,
+                    c.slot_offset(slot),
+                    Some(slot),
+                    bytes,
+                    max_seq,
+                    &mut meta_valid,
+                );
             }
             k += n;
+        }
+    }
+    // ... or before slot 0 (a container pieced together out of order, where most blocks
+    // put slot 0 after some of them): up to one container's length back, so a container
+    // deep inside a disk image does not read the whole disk before it block by block.
+    if st.stall.is_some() {
+        let length = known_sets.map_or(u64::MAX, |s| layout.slot_count(s));
+        let back = length.min(c.start / bs as u64);
+        let mut at = c.start - back * bs as u64;
+        while at + bs as u64 <= c.start {
+            cancel.check()?;
+            let bytes = c.read_block(at)?;
+            st.look(c, at, None, &bytes, max_seq, &mut meta_valid);
+            at += bs as u64;
         }
     }
 
@@ -613,31 +649,46 @@ impl State {
         Ok(true)
     }
 
-    /// Classify the block in slot `k` and record what it is. Returns the sequence number of
-    /// a first valid copy of a data/parity block of this container that is in its own slot.
+    /// Classify the block at `offset` — slot `k`, or `None` before slot 0 — and record what
+    /// it is. Returns the sequence number of the valid copy of a data/parity block of this
+    /// container that is in its own slot.
     fn look(
         &mut self,
         c: &Container,
-        k: u64,
+        offset: u64,
+        k: Option<u64>,
         bytes: &[u8],
         max_seq: u32,
         meta_valid: &mut Vec<u64>,
     ) -> Option<u32> {
-        let offset = c.slot_offset(k);
         self.acct.block_positions += 1;
+        let slot = k.map(|k| self.layout.slot(k));
         match block::classify(bytes) {
             BlockState::Valid(h) if h.uid == c.uid && h.version == c.version => {
                 if h.seq == 0 {
                     self.acct.metadata_blocks += 1;
-                    if self.layout.slot(k) == Slot::Meta && meta_valid.len() < 256 {
+                    if let Some(k) = k
+                        && slot == Some(Slot::Meta)
+                        && meta_valid.len() < 256
+                    {
                         meta_valid.push(k);
                     }
                 } else if h.seq > max_seq {
                     self.acct.out_of_range_blocks += 1;
+                } else if slot == Some(Slot::Seq(h.seq)) {
+                    if self.seen.insert(h.seq) {
+                        return Some(h.seq);
+                    }
+                    // A copy in its own slot beats a stray one seen before it (a block of an
+                    // older container with the same UID, say): the stray one is dropped.
+                    if self.misplaced.remove(&h.seq).is_some() {
+                        self.acct.misplaced_blocks -= 1;
+                        self.acct.duplicate_blocks += 1;
+                        return Some(h.seq);
+                    }
+                    self.acct.duplicate_blocks += 1;
                 } else if !self.seen.insert(h.seq) {
                     self.acct.duplicate_blocks += 1;
-                } else if self.layout.slot(k) == Slot::Seq(h.seq) {
-                    return Some(h.seq);
                 } else {
                     self.misplaced.insert(h.seq, offset);
                     self.acct.misplaced_blocks += 1;

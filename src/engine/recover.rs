@@ -258,15 +258,16 @@ fn recover_one(
     if metas.is_empty() {
         notes.push("no metadata block found: name, size and hash are unavailable".into());
     }
-    if copies.is_empty() {
-        let reason = if meta.file_size == Some(0) {
-            None
-        } else {
-            Some("no data block found")
-        };
-        if let Some(r) = reason {
-            return Ok(unrecoverable(uid, version, Some(&meta), notes, r));
-        }
+    // With a known size, a container whose data blocks are all lost still goes through the
+    // assembly: it lists the whole file as missing (and an empty file is complete).
+    if copies.is_empty() && meta.file_size.is_none() {
+        return Ok(unrecoverable(
+            uid,
+            version,
+            Some(&meta),
+            notes,
+            "no data block found",
+        ));
     }
 
     // Pick, for each sequence number, the payload most valid copies agree on.
