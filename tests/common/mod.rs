@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ext4img;
+pub mod scenario;
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
