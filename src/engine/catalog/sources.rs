@@ -121,63 +121,7 @@ impl Catalog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&e)?;
-        let mut start = SourceStart {
-            id: 0,
-            start: from,
-            changed_since_last_scan: false,
-            moved_from: None,
-            notes: Vec::new(),
-        };
-        let fresh = match known(&tx, path, key).map_err(&e)? {
-            Known::Same(row) => {
-                start.id = row.id;
-                let resumable =
-                    row.scan_from == from && row.scan_end == end && row.scanned_to > from;
-                if resumable {
-                    start.start = row.scanned_to;
-                    drop_after(&tx, row.id, row.scanned_to).map_err(&e)?;
-                } else if row.scanned_to > row.scan_from {
-                    start
-                        .notes
-                        .push("another byte range than last time: scanned afresh".into());
-                }
-                !resumable
-            }
-            Known::Moved(row) => {
-                start.id = row.id;
-                start.moved_from = Some(row.path.clone());
-                tx.execute(
-                    "UPDATE source SET path = ?2 WHERE id = ?1",
-                    params![row.id, path_bytes(path)],
-                )
-                .map_err(&e)?;
-                let resumable =
-                    row.scan_from == from && row.scan_end == end && row.scanned_to > from;
-                if resumable {
-                    start.start = row.scanned_to;
-                    drop_after(&tx, row.id, row.scanned_to).map_err(&e)?;
-                }
-                !resumable
-            }
-            Known::Changed(row, why) => {
-                start.id = row.id;
-                start.changed_since_last_scan = row.kind != SourceKind::Legacy;
-                start.notes.push(why);
-                true
-            }
-            Known::New => {
-                tx.execute(
-                    "INSERT INTO source (path, size, kind, fingerprint) VALUES (?1, ?2, ?3, '')",
-                    params![path_bytes(path), key.size as i64, key.kind as u8],
-                )
-                .map_err(&e)?;
-                start.id = tx.last_insert_rowid();
-                true
-            }
-        };
-        if fresh {
-            begin_afresh(&tx, start.id, key, from, end).map_err(&e)?;
-        }
+        let start = prepare(&tx, path, key, from, end).map_err(&e)?;
         tx.commit().map_err(&e)?;
         Ok(start)
     }
@@ -214,6 +158,64 @@ impl Catalog {
 }
 
 const SOURCE_COLUMNS: &str = "id, path, size, kind, fingerprint, scan_from, scanned_to, scan_end, complete, changed_during_scan";
+
+/// Find or make the row of the source at `path` and say where its scan starts.
+fn prepare(
+    tx: &Transaction<'_>,
+    path: &Path,
+    key: &SourceKey,
+    from: u64,
+    end: u64,
+) -> rusqlite::Result<SourceStart> {
+    let mut start = SourceStart {
+        id: 0,
+        start: from,
+        changed_since_last_scan: false,
+        moved_from: None,
+        notes: Vec::new(),
+    };
+    let row = match known(tx, path, key)? {
+        Known::Same(row) => row,
+        Known::Moved(row) => {
+            tx.execute(
+                "UPDATE source SET path = ?2 WHERE id = ?1",
+                params![row.id, path_bytes(path)],
+            )?;
+            start.moved_from = Some(row.path.clone());
+            row
+        }
+        Known::Changed(row, why) => {
+            start.id = row.id;
+            start.changed_since_last_scan = row.kind != SourceKind::Legacy;
+            start.notes.push(why);
+            begin_afresh(tx, row.id, key, from, end)?;
+            return Ok(start);
+        }
+        Known::New => {
+            tx.execute(
+                "INSERT INTO source (path, size, kind, fingerprint) VALUES (?1, ?2, ?3, '')",
+                params![path_bytes(path), key.size as i64, key.kind as u8],
+            )?;
+            start.id = tx.last_insert_rowid();
+            begin_afresh(tx, start.id, key, from, end)?;
+            return Ok(start);
+        }
+    };
+    // The source the row describes: resume its scan of the same range, else start over.
+    start.id = row.id;
+    if row.scan_from == from && row.scan_end == end && row.scanned_to > from {
+        start.start = row.scanned_to;
+        drop_after(tx, row.id, row.scanned_to)?;
+    } else {
+        if row.scanned_to > row.scan_from {
+            start
+                .notes
+                .push("another byte range than last time: scanned afresh".into());
+        }
+        begin_afresh(tx, row.id, key, from, end)?;
+    }
+    Ok(start)
+}
 
 /// What the catalogue knows of the source at `path` with `key`.
 fn known(tx: &Transaction<'_>, path: &Path, key: &SourceKey) -> rusqlite::Result<Known> {

@@ -247,24 +247,31 @@ fn scan_one(
         catalog.settle_damaged()?;
         return Err(e);
     }
-    let now = identity::take(&handle, current_size(&handle, &key));
-    let clean = now == key && still_there(&abs, &key);
-    if !clean {
-        report.changed_during_scan = true;
-        report.notes.push(format!(
-            "the source changed while it was scanned ({} bytes at the start, {} at the end{}): \
-             what was found may mix old and new contents; scan it again when nothing writes to it",
-            key.size,
-            now.size,
-            if now.size == key.size {
-                ", content or time changed"
-            } else {
-                ""
-            }
-        ));
-    }
-    catalog.finish_source(st.id, clean)?;
+    let change = changed_while_read(&handle, &abs, &key);
+    report.changed_during_scan = change.is_some();
+    report.notes.extend(change);
+    catalog.finish_source(st.id, !report.changed_during_scan)?;
     Ok((report, st.id))
+}
+
+/// Why the source read through `handle` (at `path`) is no longer what `key` describes, if
+/// it is not: it grew or shrank, was written, or another file took its name.
+fn changed_while_read(handle: &File, path: &Path, key: &SourceKey) -> Option<String> {
+    let now = identity::take(handle, current_size(handle, key));
+    let how = if now.size != key.size {
+        format!("{} bytes at the start, {} at the end", key.size, now.size)
+    } else if now != *key {
+        "its content or time changed".to_string()
+    } else if !still_there(path, key) {
+        "another file took its name".to_string()
+    } else {
+        return None;
+    };
+    Some(format!(
+        "the source changed while it was scanned ({how}): what was found may mix old and new \
+         contents, so the catalogue does not count this scan as complete; scan it again when \
+         nothing writes to it"
+    ))
 }
 
 /// The size of an open source now.
