@@ -10,7 +10,7 @@
 //! Run: `cargo bench --bench block_map`. Prints the load, aggregation and frame times.
 
 use egui_kittest::Harness;
-use seqbox::engine::catalog::{Catalog, Run, SECTOR, SectorClass};
+use seqbox::engine::catalog::{Catalog, Findings, Run, SECTOR, SectorClass, SourceKey};
 use seqbox::engine::layout::cells;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,10 +26,13 @@ fn main() {
     let mut catalog = Catalog::open(&path).unwrap();
     let size: u64 = 1 << 40;
     let sectors = size / SECTOR;
+    let key = SourceKey {
+        fingerprint: "bench-1tb".into(),
+        ..SourceKey::other(size)
+    };
     let src = catalog
-        .source(std::path::Path::new("/dev/big"), size, "bench-1tb")
+        .start_source(std::path::Path::new("/dev/big"), &key, 0, size)
         .unwrap();
-    catalog.begin_source(src.id, 0, size).unwrap();
     // Runs of varying length and class, as a real disk with files and containers gives.
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     let mut runs = Vec::new();
@@ -59,7 +62,13 @@ fn main() {
     let t = Instant::now();
     for chunk in runs.chunks(100_000) {
         let end = (chunk.last().unwrap().start_sector + chunk.last().unwrap().sectors) * SECTOR;
-        catalog.write_batch(src.id, &[], &[], chunk, end).unwrap();
+        let found = Findings {
+            blocks: &[],
+            metas: &[],
+            damaged: &[],
+            runs: chunk,
+        };
+        catalog.write_batch(src.id, &found, end).unwrap();
     }
     let write = t.elapsed();
     let t = Instant::now();

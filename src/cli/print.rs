@@ -145,6 +145,9 @@ pub fn scan(r: &ScanReport) {
                 String::new()
             }
         );
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
     }
     println!(
         "catalogue {}: {} container(s) found; `seqbox catalog {}` lists them",
@@ -176,6 +179,8 @@ pub fn catalog(v: &serde_json::Value) {
                 s["size"],
                 if s["complete"] == true {
                     "completely".to_string()
+                } else if s["changed_during_scan"] == true {
+                    "while it changed: scan it again".to_string()
                 } else {
                     format!("up to byte {}", s["scanned_to"])
                 }

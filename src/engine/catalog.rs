@@ -2,77 +2,36 @@
 //! valid SBX block found, every metadata block, and the layout of each source as run-length
 //! runs of sector classes — what recovery and the block map read.
 //!
-//! Schema versioned in `PRAGMA user_version`; documented in docs/CATALOG.md. The catalogue is
-//! the only file a scan writes; sources are never opened for writing.
+//! Schema versioned in `PRAGMA user_version` (schema.rs, with the upgrades from older
+//! versions); documented in docs/CATALOG.md. Sources and how a scan of one starts are in
+//! sources.rs, what is settled when a scan ends in settle.rs. The catalogue is the only file
+//! a scan writes; sources are never opened for writing.
 
 use super::job::Error;
 use super::source::{ByteRange, push_merged};
 use super::sqlite;
 use crate::format::block::Uid;
 use crate::format::{Metadata, Version};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, Result as SqlResult, Transaction, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Schema version stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+mod schema;
+mod settle;
+mod sources;
+
+pub use schema::SCHEMA_VERSION;
+pub use settle::{BlockAcross, DamagedBlock, Evidence};
+pub use sources::{
+    SourceKey, SourceKind, SourceRow, SourceStart, opt_path_text, path_bytes, path_from_bytes,
+    path_text,
+};
 
 /// Bytes per sector in layout runs.
 pub const SECTOR: u64 = 512;
 
 /// The longest layout run stored: runs are cut at every catalogue commit of a scan (16 MiB).
 pub const MAX_RUN_SECTORS: u64 = (16 << 20) / SECTOR;
-
-const SCHEMA: &str = "
-CREATE TABLE source (
-    id          INTEGER PRIMARY KEY,
-    path        TEXT NOT NULL,
-    size        INTEGER NOT NULL,
-    identity    TEXT NOT NULL UNIQUE,
-    scan_from   INTEGER NOT NULL DEFAULT 0,
-    scanned_to  INTEGER NOT NULL DEFAULT 0,
-    scan_end    INTEGER NOT NULL DEFAULT 0,
-    complete    INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE block_run (
-    source_id   INTEGER NOT NULL REFERENCES source(id),
-    offset      INTEGER NOT NULL,
-    end_offset  INTEGER NOT NULL,
-    count       INTEGER NOT NULL,
-    version     INTEGER NOT NULL,
-    uid         INTEGER NOT NULL,
-    seq         INTEGER NOT NULL,
-    seq_step    INTEGER NOT NULL,
-    password    INTEGER NOT NULL,
-    PRIMARY KEY (source_id, offset)
-) WITHOUT ROWID;
-CREATE INDEX block_run_by_container ON block_run (uid, version, seq);
-CREATE TABLE metadata (
-    source_id   INTEGER NOT NULL REFERENCES source(id),
-    offset      INTEGER NOT NULL,
-    uid         INTEGER NOT NULL,
-    version     INTEGER NOT NULL,
-    payload     BLOB NOT NULL,
-    file_name   TEXT,
-    sbx_name    TEXT,
-    file_size   INTEGER,
-    file_time   INTEGER,
-    sbx_time    INTEGER,
-    rs_data     INTEGER,
-    rs_parity   INTEGER,
-    burst       INTEGER,
-    PRIMARY KEY (source_id, offset)
-) WITHOUT ROWID;
-CREATE INDEX metadata_by_container ON metadata (uid, version);
-CREATE TABLE layout_run (
-    source_id    INTEGER NOT NULL REFERENCES source(id),
-    start_sector INTEGER NOT NULL,
-    sectors      INTEGER NOT NULL,
-    class        INTEGER NOT NULL,
-    uid          INTEGER,
-    PRIMARY KEY (source_id, start_sector)
-) WITHOUT ROWID;
-";
 
 /// What a sector of a source holds, as the block map colours it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -81,14 +40,16 @@ CREATE TABLE layout_run (
 pub enum SectorClass {
     /// All zero bytes.
     Empty = 0,
-    /// Anything else that is not SBX ("normal files").
+    /// Anything else that is not SBX ("normal files"). A run of this class with a UID is a
+    /// block whose CRC fails and that nothing shows to belong to a container (yet).
     Other = 1,
     SbxMeta = 2,
     SbxData = 3,
     SbxParity = 4,
     /// An SBX data or parity block whose kind is settled when the scan of its source ends.
     SbxBlock = 5,
-    /// SBX signature and a plausible header, but the CRC fails.
+    /// SBX signature and a plausible header, but the CRC fails, and evidence that the block
+    /// belonged to a container (the run's UID is its header's).
     Damaged = 6,
     /// The sector could not be read (I/O error).
     Unreadable = 7,
@@ -119,18 +80,6 @@ impl SectorClass {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct SourceRow {
-    pub id: i64,
-    pub path: PathBuf,
-    pub size: u64,
-    pub identity: String,
-    pub scan_from: u64,
-    pub scanned_to: u64,
-    pub scan_end: u64,
-    pub complete: bool,
-}
-
 /// A valid block found by a scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockRow {
@@ -140,6 +89,27 @@ pub struct BlockRow {
     pub seq: u32,
     /// The block was stored XORed with a password keystream.
     pub password: bool,
+}
+
+/// A valid metadata block: (offset, uid, version, payload).
+pub type MetaRow = (u64, Uid, Version, Vec<u8>);
+
+/// What a scan found in one stretch of a source.
+#[derive(Clone, Copy, Debug)]
+pub struct Findings<'a> {
+    pub blocks: &'a [BlockRow],
+    pub metas: &'a [MetaRow],
+    pub damaged: &'a [DamagedRow],
+    pub runs: &'a [Run],
+}
+
+/// A block with the signature and a plausible header whose CRC fails (the header's claims
+/// in `block`), `len` bytes long: a damaged block of a container, or other data, settled
+/// when the scan of its source ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DamagedRow {
+    pub block: BlockRow,
+    pub len: u64,
 }
 
 /// A run of sectors of one class (and, for SBX classes, one container).
@@ -194,9 +164,10 @@ pub struct Catalog {
 
 const KIND: sqlite::Kind = sqlite::Kind {
     name: "catalogue",
-    schema: SCHEMA,
+    schema: schema::SCHEMA,
     version: SCHEMA_VERSION,
     foreign_keys: true,
+    upgrades: schema::UPGRADES,
 };
 
 fn db(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -227,301 +198,26 @@ impl Catalog {
         db(&self.path)
     }
 
-    /// The row of a source, found by identity (so a moved image resumes), or a new one.
-    pub fn source(&self, path: &Path, size: u64, identity: &str) -> Result<SourceRow, Error> {
-        let found = self
-            .conn
-            .query_row(
-                "SELECT id FROM source WHERE identity = ?1",
-                params![identity],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(self.err())?;
-        let id = match found {
-            Some(id) => {
-                self.conn
-                    .execute(
-                        "UPDATE source SET path = ?1 WHERE id = ?2",
-                        params![path.to_string_lossy(), id],
-                    )
-                    .map_err(self.err())?;
-                id
-            }
-            None => {
-                self.conn
-                    .execute(
-                        "INSERT INTO source (path, size, identity) VALUES (?1, ?2, ?3)",
-                        params![path.to_string_lossy(), size as i64, identity],
-                    )
-                    .map_err(self.err())?;
-                self.conn.last_insert_rowid()
-            }
-        };
-        self.source_by_id(id)
-    }
-
-    pub fn source_by_id(&self, id: i64) -> Result<SourceRow, Error> {
-        self.conn
-            .query_row(
-                "SELECT id, path, size, identity, scan_from, scanned_to, scan_end, complete FROM source WHERE id = ?1",
-                params![id],
-                source_row,
-            )
-            .map_err(self.err())
-    }
-
-    pub fn sources(&self) -> Result<Vec<SourceRow>, Error> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, path, size, identity, scan_from, scanned_to, scan_end, complete FROM source ORDER BY id")
-            .map_err(self.err())?;
-        let rows = st.query_map([], source_row).map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
-    }
-
-    /// Start (or restart) scanning a source over `from..end`, dropping what a previous,
-    /// different-range scan left.
-    pub fn begin_source(&mut self, id: i64, from: u64, end: u64) -> Result<u64, Error> {
-        let s = self.source_by_id(id)?;
-        if s.scan_from == from && s.scan_end == end && s.scanned_to > from {
-            // Resume: drop anything recorded past the last committed offset.
-            let tx = self.conn.transaction().map_err(db(&self.path))?;
-            tx.execute(
-                "DELETE FROM block_run WHERE source_id = ?1 AND offset >= ?2",
-                params![id, s.scanned_to as i64],
-            )
-            .map_err(db(&self.path))?;
-            tx.execute(
-                "DELETE FROM metadata WHERE source_id = ?1 AND offset >= ?2",
-                params![id, s.scanned_to as i64],
-            )
-            .map_err(db(&self.path))?;
-            tx.execute(
-                "DELETE FROM layout_run WHERE source_id = ?1 AND start_sector >= ?2",
-                params![id, (s.scanned_to / SECTOR) as i64],
-            )
-            .map_err(db(&self.path))?;
-            tx.commit().map_err(db(&self.path))?;
-            return Ok(s.scanned_to);
-        }
-        let tx = self.conn.transaction().map_err(db(&self.path))?;
-        for table in ["block_run", "metadata", "layout_run"] {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE source_id = ?1"),
-                params![id],
-            )
-            .map_err(db(&self.path))?;
-        }
-        tx.execute(
-            "UPDATE source SET scan_from = ?2, scanned_to = ?2, scan_end = ?3, complete = 0 WHERE id = ?1",
-            params![id, from as i64, end as i64],
-        )
-        .map_err(db(&self.path))?;
-        tx.commit().map_err(db(&self.path))?;
-        Ok(from)
-    }
-
-    /// Record one piece of a scan in one transaction, and how far the scan got.
+    /// Record what a scan found in one stretch of a source, and how far the scan got, in
+    /// one transaction: a killed scan resumes after the last stretch recorded whole.
     pub fn write_batch(
         &mut self,
         source_id: i64,
-        blocks: &[BlockRow],
-        metas: &[(u64, Uid, Version, Vec<u8>)],
-        runs: &[Run],
+        found: &Findings<'_>,
         scanned_to: u64,
     ) -> Result<(), Error> {
-        let path = self.path.clone();
-        let e = db(&path);
+        let e = db(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
-        {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO block_run (source_id, offset, end_offset, count, version, uid, seq, seq_step, password)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(&e)?;
-            for r in block_runs(blocks) {
-                let bs = r.first.version.block_size() as u64;
-                ins.execute(params![
-                    source_id,
-                    r.first.offset as i64,
-                    (r.first.offset + r.count * bs) as i64,
-                    r.count as i64,
-                    r.first.version.byte(),
-                    uid_to_int(&r.first.uid),
-                    r.first.seq,
-                    r.step,
-                    r.first.password
-                ])
-                .map_err(&e)?;
-            }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO metadata (source_id, offset, uid, version, payload, file_name, sbx_name,
-                        file_size, file_time, sbx_time, rs_data, rs_parity, burst)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(&e)?;
-            for (offset, uid, version, payload) in metas {
-                let m = Metadata::parse(payload);
-                ins.execute(params![
-                    source_id,
-                    *offset as i64,
-                    uid_to_int(uid),
-                    version.byte(),
-                    payload,
-                    m.file_name,
-                    m.sbx_name,
-                    m.file_size.map(|v| v.min(i64::MAX as u64) as i64),
-                    m.file_time,
-                    m.sbx_time,
-                    m.rs_data,
-                    m.rs_parity,
-                    m.burst
-                ])
-                .map_err(&e)?;
-            }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO layout_run (source_id, start_sector, sectors, class, uid)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(&e)?;
-            for r in runs {
-                ins.execute(params![
-                    source_id,
-                    r.start_sector as i64,
-                    r.sectors as i64,
-                    r.class as u8,
-                    r.uid.map(|u| u as i64)
-                ])
-                .map_err(&e)?;
-            }
-            tx.execute(
-                "UPDATE source SET scanned_to = ?2 WHERE id = ?1",
-                params![source_id, scanned_to as i64],
-            )
-            .map_err(&e)?;
-        }
-        tx.commit().map_err(&e)
-    }
-
-    /// Mark a source's scan complete, and settle which of its RS blocks are data and which
-    /// parity in the layout runs, from the metadata now known.
-    pub fn finish_source(&mut self, source_id: i64) -> Result<(), Error> {
-        let shards = self.shard_counts()?;
-        let path = self.path.clone();
-        let e = db(&path);
-        let tx = self.conn.transaction().map_err(&e)?;
-        // Runs of plain containers are data.
+        insert_blocks(&tx, source_id, found.blocks).map_err(&e)?;
+        insert_metas(&tx, source_id, found.metas).map_err(&e)?;
+        insert_damaged(&tx, source_id, found.damaged).map_err(&e)?;
+        insert_runs(&tx, source_id, found.runs).map_err(&e)?;
         tx.execute(
-            "UPDATE layout_run SET class = 3 WHERE source_id = ?1 AND class = 5 AND uid IN
-             (SELECT DISTINCT uid FROM block_run WHERE source_id = ?1 AND version IN (1, 2, 3))",
-            params![source_id],
-        )
-        .map_err(&e)?;
-        // Split the remaining block runs by the kind of the blocks they hold.
-        let runs: Vec<(i64, i64, Option<i64>)> = {
-            let mut st = tx
-                .prepare("SELECT start_sector, sectors, uid FROM layout_run WHERE source_id = ?1 AND class = 5")
-                .map_err(&e)?;
-            st.query_map(params![source_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(&e)?
-            .collect::<Result<_, _>>()
-            .map_err(&e)?
-        };
-        let sector = SECTOR as i64;
-        for (start, sectors, uid) in runs {
-            // (offset, class) of every block of this container starting in the run.
-            let mut kinds: Vec<(i64, i64)> = Vec::new();
-            {
-                let mut st = tx
-                    .prepare_cached(
-                        "SELECT offset, count, version, seq, seq_step FROM block_run WHERE source_id = ?1
-                         AND offset < ?3 AND end_offset > ?2 AND uid IS ?4 ORDER BY offset",
-                    )
-                    .map_err(&e)?;
-                let rows = st
-                    .query_map(
-                        params![source_id, start * sector, (start + sectors) * sector, uid],
-                        |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, i64>(1)?,
-                                r.get::<_, u8>(2)?,
-                                r.get::<_, i64>(3)?,
-                                r.get::<_, i64>(4)?,
-                            ))
-                        },
-                    )
-                    .map_err(&e)?;
-                for row in rows {
-                    let (offset, count, version, seq, step) = row.map_err(&e)?;
-                    let bs = Version::from_byte(version).map_or(512, Version::block_size) as i64;
-                    let mp = uid.and_then(|u| shards.get(&(u, version)).copied());
-                    for i in 0..count {
-                        let seq = seq + i * step;
-                        let class = match (seq, mp) {
-                            (0, _) => SectorClass::SbxMeta,
-                            (n, Some((m, p))) if (n - 1) % (m + p) >= m => SectorClass::SbxParity,
-                            (_, Some(_)) => SectorClass::SbxData,
-                            _ => SectorClass::SbxBlock,
-                        };
-                        kinds.push((offset + i * bs, class as i64));
-                    }
-                }
-            }
-            tx.execute(
-                "DELETE FROM layout_run WHERE source_id = ?1 AND start_sector = ?2",
-                params![source_id, start],
-            )
-            .map_err(&e)?;
-            // Each sector takes the class of the last block starting before its end.
-            let mut pieces: Vec<(i64, i64, i64)> = Vec::new();
-            for s in start..start + sectors {
-                let i = kinds.partition_point(|&(o, _)| o < (s + 1) * sector);
-                let class = i
-                    .checked_sub(1)
-                    .map_or(SectorClass::SbxBlock as i64, |i| kinds[i].1);
-                match pieces.last_mut() {
-                    Some(p) if p.2 == class && p.0 + p.1 == s => p.1 += 1,
-                    _ => pieces.push((s, 1, class)),
-                }
-            }
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO layout_run (source_id, start_sector, sectors, class, uid) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(&e)?;
-            for (s, n, class) in pieces {
-                ins.execute(params![source_id, s, n, class, uid])
-                    .map_err(&e)?;
-            }
-        }
-        tx.execute(
-            "UPDATE source SET complete = 1 WHERE id = ?1",
-            params![source_id],
+            "UPDATE source SET scanned_to = ?2 WHERE id = ?1",
+            params![source_id, scanned_to as i64],
         )
         .map_err(&e)?;
         tx.commit().map_err(&e)
-    }
-
-    /// (uid, version) → (M, P) of the RS containers whose metadata says so.
-    fn shard_counts(&self) -> Result<ShardCounts, Error> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT uid, version, MIN(rs_data), MIN(rs_parity) FROM metadata
-                 WHERE rs_data IS NOT NULL AND rs_parity IS NOT NULL GROUP BY uid, version",
-            )
-            .map_err(self.err())?;
-        let rows = st
-            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
-            .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
     /// Every container with at least one valid block, with what was found of it.
@@ -787,25 +483,95 @@ impl BlockRunRow {
     }
 }
 
-/// (uid, version) → (M, P).
-type ShardCounts = std::collections::HashMap<(i64, u8), (i64, i64)>;
-
 /// SQLite integers are signed.
 fn clamp(v: u64) -> i64 {
     v.min(i64::MAX as u64) as i64
 }
 
-fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceRow> {
-    Ok(SourceRow {
-        id: r.get(0)?,
-        path: PathBuf::from(r.get::<_, String>(1)?),
-        size: r.get::<_, i64>(2)? as u64,
-        identity: r.get(3)?,
-        scan_from: r.get::<_, i64>(4)? as u64,
-        scanned_to: r.get::<_, i64>(5)? as u64,
-        scan_end: r.get::<_, i64>(6)? as u64,
-        complete: r.get::<_, i64>(7)? != 0,
-    })
+fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> SqlResult<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO block_run (source_id, offset, end_offset, count, version, uid, seq, seq_step, password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for r in block_runs(blocks) {
+        let bs = r.first.version.block_size() as u64;
+        ins.execute(params![
+            source_id,
+            r.first.offset as i64,
+            (r.first.offset + r.count * bs) as i64,
+            r.count as i64,
+            r.first.version.byte(),
+            uid_to_int(&r.first.uid),
+            r.first.seq,
+            r.step,
+            r.first.password
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_metas(tx: &Transaction<'_>, source_id: i64, metas: &[MetaRow]) -> SqlResult<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO metadata (source_id, offset, uid, version, payload, file_name, sbx_name,
+            file_size, file_time, sbx_time, rs_data, rs_parity, burst)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for (offset, uid, version, payload) in metas {
+        let m = Metadata::parse(payload);
+        ins.execute(params![
+            source_id,
+            *offset as i64,
+            uid_to_int(uid),
+            version.byte(),
+            payload,
+            m.file_name,
+            m.sbx_name,
+            m.file_size.map(|v| v.min(i64::MAX as u64) as i64),
+            m.file_time,
+            m.sbx_time,
+            m.rs_data,
+            m.rs_parity,
+            m.burst
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_damaged(tx: &Transaction<'_>, source_id: i64, damaged: &[DamagedRow]) -> SqlResult<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO damaged_block (source_id, offset, end_offset, version, uid, seq, password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for d in damaged {
+        let b = &d.block;
+        ins.execute(params![
+            source_id,
+            b.offset as i64,
+            (b.offset + d.len) as i64,
+            b.version.byte(),
+            uid_to_int(&b.uid),
+            b.seq,
+            b.password
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_runs(tx: &Transaction<'_>, source_id: i64, runs: &[Run]) -> SqlResult<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO layout_run (source_id, start_sector, sectors, class, uid)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for r in runs {
+        ins.execute(params![
+            source_id,
+            r.start_sector as i64,
+            r.sectors as i64,
+            r.class as u8,
+            r.uid.map(|u| u as i64)
+        ])?;
+    }
+    Ok(())
 }
 
 /// Consecutive blocks of one container whose sequence numbers move by a fixed step.

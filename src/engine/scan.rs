@@ -2,203 +2,45 @@
 //! and record them — with a sector-by-sector layout of each source — in the catalogue.
 //!
 //! Sources are opened read-only and read sequentially in large pieces on a reader thread;
-//! the signature is searched with `memmem` and only candidates get a CRC (on rayon). Memory
-//! is bounded by the read size whatever the source size. A cancelled or killed scan resumes
-//! from the last committed piece. Never writes to a source.
+//! the signature (plain, and XORed with the password's keystream when one is given) is
+//! searched with `memmem` and only candidates get a CRC (on rayon). Memory is bounded by the
+//! read size whatever the source size. This file reads and classifies; session.rs runs a
+//! scan over its sources (identity, resume, commits, report); identity.rs says what a source
+//! is. A cancelled or killed scan resumes from the last committed piece. Never writes to a
+//! source.
 
-use super::catalog::{BlockRow, Catalog, Run, SECTOR, SectorClass, uid_to_int};
-use super::io::read_full;
-use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
+use super::catalog::{
+    BlockAcross, BlockRow, DamagedRow, MAX_RUN_SECTORS, MetaRow, Run, SECTOR, SectorClass,
+    uid_to_int,
+};
+use super::job::{CancelFlag, Error};
 use super::source::{ReadAt, read_tolerant};
-use crate::format::block::{self, BlockState, SIGNATURE, Uid};
-use crate::format::{Version, password};
+use crate::format::block::{self, BlockState, Header, SIGNATURE, Uid};
+use crate::format::password;
 use memchr::memmem;
 use rayon::prelude::*;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
-use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
+
+mod identity;
+mod session;
+
+pub use session::{ScanOpts, ScanReport, SourceReport, run};
 
 /// Bytes read and scanned at a time (small enough to stay in the processor's caches).
 const PIECE: usize = 512 << 10;
 /// Pieces searched in parallel at most.
 const BATCH: usize = 4;
-/// Bytes scanned per catalogue transaction (the unit a resumed scan restarts from). Layout
-/// runs never span two commits, which bounds their length (catalog::MAX_RUN_SECTORS).
-const COMMIT: u64 = super::catalog::MAX_RUN_SECTORS * SECTOR;
 /// The largest block; a piece is read with this much more so blocks across its end are whole.
 const MAX_BLOCK: usize = 4096;
-
-#[derive(Clone, Debug, Default)]
-pub struct ScanOpts {
-    pub sources: Vec<PathBuf>,
-    pub catalog: PathBuf,
-    /// Password of SeqBox v1–3 containers to look for (their blocks are XORed).
-    pub password: Option<String>,
-    /// Scan only bytes `from..to` of every source.
-    pub from: Option<u64>,
-    pub to: Option<u64>,
-    /// Record only blocks of these containers (all when empty).
-    pub uids: Vec<Uid>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct SourceReport {
-    pub path: PathBuf,
-    pub size: u64,
-    /// Where this run started: later than `from` when it resumed an earlier scan.
-    pub started_at: u64,
-    pub resumed: bool,
-    pub scanned_to: u64,
-    pub blocks: u64,
-    pub metadata_blocks: u64,
-    pub damaged_blocks: u64,
-    pub unreadable_sectors: u64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ScanReport {
-    pub catalog: PathBuf,
-    pub sources: Vec<SourceReport>,
-    /// Containers the catalogue now knows (from every scan into it).
-    pub containers: usize,
-}
-
-pub fn run(
-    opts: &ScanOpts,
-    cancel: &CancelFlag,
-    progress: ProgressFn<'_>,
-) -> Result<ScanReport, Error> {
-    if opts.sources.is_empty() {
-        return Err(Error::Invalid("no source to scan".into()));
-    }
-    // Every source must open before the catalogue is created: a typo leaves nothing behind.
-    let mut sizes = Vec::new();
-    for path in &opts.sources {
-        let mut f = File::open(path).map_err(Error::read(path))?;
-        sizes.push(f.seek(SeekFrom::End(0)).map_err(Error::read(path))?);
-    }
-    let mut catalog = Catalog::open(&opts.catalog)?;
-    let keystream = opts
-        .password
-        .as_deref()
-        .map(|p| password::keystream(p.as_bytes(), MAX_BLOCK));
-    let total: u64 = sizes
-        .iter()
-        .map(|&s| {
-            opts.to
-                .unwrap_or(s)
-                .min(s)
-                .saturating_sub(opts.from.unwrap_or(0))
-        })
-        .sum();
-    let mut done_before = 0u64;
-    let mut reports = Vec::new();
-    let mut found_total = 0u64;
-    for (path, &size) in opts.sources.iter().zip(&sizes) {
-        let from = opts.from.unwrap_or(0).min(size);
-        let end = opts.to.unwrap_or(size).min(size).max(from);
-        let mut file = File::open(path).map_err(Error::read(path))?;
-        let identity = identity(&mut file, size).map_err(Error::read(path))?;
-        let src = catalog.source(path, size, &identity)?;
-        let start = catalog.begin_source(src.id, from, end)?;
-        let mut report = SourceReport {
-            path: path.clone(),
-            size,
-            started_at: start,
-            resumed: start > from,
-            scanned_to: start,
-            blocks: 0,
-            metadata_blocks: 0,
-            damaged_blocks: 0,
-            unreadable_sectors: 0,
-        };
-        let mut throttle = Throttle::default();
-        let mut pending: Option<Piece> = None;
-        let mut committed = start;
-        let mut commit = |catalog: &mut Catalog, p: Piece| -> Result<(), Error> {
-            catalog.write_batch(src.id, &p.blocks, &p.metas, &p.runs, p.end)?;
-            report.scanned_to = p.end;
-            report.blocks += p.blocks.len() as u64;
-            report.metadata_blocks += p.metas.len() as u64;
-            report.damaged_blocks += p.damaged;
-            report.unreadable_sectors += p.unreadable;
-            Ok(())
-        };
-        let scanned = scan_source(
-            Box::new(file),
-            start,
-            end,
-            keystream.as_deref(),
-            &opts.uids,
-            cancel,
-            |piece| {
-                found_total += piece.blocks.len() as u64;
-                let end_of_piece = piece.end;
-                match pending.as_mut() {
-                    Some(p) => p.absorb(piece),
-                    None => pending = Some(piece),
-                }
-                if end_of_piece - committed >= COMMIT || end_of_piece >= end {
-                    commit(&mut catalog, pending.take().expect("just filled"))?;
-                    committed = end_of_piece;
-                }
-                throttle.report(
-                    progress,
-                    Progress {
-                        stage: Stage::Scanning,
-                        bytes_done: done_before + end_of_piece - from,
-                        bytes_total: total,
-                        items: found_total,
-                    },
-                );
-                Ok(())
-            },
-        );
-        // Keep what was scanned, also when cancelled: the next scan resumes after it.
-        if let Some(p) = pending.take() {
-            commit(&mut catalog, p)?;
-        }
-        scanned?;
-        catalog.finish_source(src.id)?;
-        done_before += end - from;
-        reports.push(report);
-    }
-    progress(Progress {
-        stage: Stage::Scanning,
-        bytes_done: total,
-        bytes_total: total,
-        items: found_total,
-    });
-    Ok(ScanReport {
-        catalog: opts.catalog.clone(),
-        sources: reports,
-        containers: catalog.containers()?.len(),
-    })
-}
-
-/// What a source is, independent of its path: size and hashes of its first and last MiB.
-fn identity(f: &mut File, size: u64) -> std::io::Result<String> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; (1 << 20).min(size as usize)];
-    for at in [0, size.saturating_sub(buf.len() as u64)] {
-        f.seek(SeekFrom::Start(at))?;
-        let n = read_full(f, &mut buf)?;
-        h.update(&buf[..n]);
-    }
-    let d = h.finalize();
-    Ok(format!("{size}:{}", crate::format::hash::hex(&d[..16])))
-}
 
 /// The findings of one piece of a source.
 pub struct Piece {
     pub end: u64,
     pub blocks: Vec<BlockRow>,
-    pub metas: Vec<(u64, Uid, Version, Vec<u8>)>,
+    pub metas: Vec<MetaRow>,
     pub runs: Vec<Run>,
-    pub damaged: u64,
+    /// Blocks whose CRC fails: damaged blocks or chance headers, settled later.
+    pub damaged: Vec<DamagedRow>,
     pub unreadable: u64,
 }
 
@@ -208,13 +50,14 @@ impl Piece {
         self.end = next.end;
         self.blocks.extend(next.blocks);
         self.metas.extend(next.metas);
-        self.damaged += next.damaged;
+        self.damaged.extend(next.damaged);
         self.unreadable += next.unreadable;
         let mut runs = next.runs.into_iter();
         if let (Some(last), Some(first)) = (self.runs.last_mut(), runs.next()) {
             if last.class == first.class
                 && last.uid == first.uid
                 && last.start_sector + last.sectors == first.start_sector
+                && first.start_sector % MAX_RUN_SECTORS != 0
             {
                 last.sectors += first.sectors;
             } else {
@@ -227,6 +70,7 @@ impl Piece {
 
 /// Read `from..end` of a source piece by piece and hand each piece's findings to `sink`.
 /// Sectors that cannot be read are zeroed, recorded as unreadable, and the scan goes on.
+/// `across` are the blocks recorded before `from` that reach past it (a resumed scan).
 #[allow(clippy::too_many_arguments)]
 pub fn scan_source(
     source: Box<dyn ReadAt>,
@@ -234,6 +78,7 @@ pub fn scan_source(
     end: u64,
     keystream: Option<&[u8]>,
     uids: &[Uid],
+    across: &[BlockAcross],
     cancel: &CancelFlag,
     mut sink: impl FnMut(Piece) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -276,7 +121,7 @@ pub fn scan_source(
             at = next;
         }
     });
-    let mut carry: Vec<Hit> = Vec::new();
+    let mut carry: Vec<Hit> = across.iter().map(Hit::across).collect();
     // Pieces waiting when the scanner comes round are searched in parallel; only the cheap
     // bookkeeping that links a piece to the previous one runs in order.
     while let Ok(first) = rx.recv() {
@@ -301,7 +146,7 @@ pub fn scan_source(
             .collect();
         for ((at, buf, bad), det) in batch.into_iter().zip(found) {
             let len = ((end - at) as usize).min(PIECE).min(buf.len());
-            let piece = resolve(det, at, len, keystream.is_some(), uids, &bad, &mut carry);
+            let piece = resolve(det, at, len, uids, &bad, &mut carry);
             let _ = back_tx.try_send(buf);
             sink(piece)?;
         }
@@ -331,8 +176,39 @@ struct Hit {
     offset: u64,
     len: u64,
     state: BlockState,
+    /// The block was XORed with the password keystream.
+    password: bool,
     /// The metadata payload, for valid metadata blocks.
     meta: Option<Vec<u8>>,
+}
+
+impl Hit {
+    /// A block recorded before a resumed scan's restart point, as the search had found it.
+    fn across(b: &BlockAcross) -> Hit {
+        let h = Header {
+            version: b.version,
+            crc: 0,
+            uid: b.uid,
+            seq: b.seq,
+        };
+        Hit {
+            offset: b.offset,
+            len: b.len,
+            state: if b.valid {
+                BlockState::Valid(h)
+            } else {
+                BlockState::Damaged(h)
+            },
+            password: false,
+            meta: None,
+        }
+    }
+
+    /// Preference among hits at one offset (lower first): valid before damaged, plain before
+    /// XORed.
+    fn rank(&self) -> (bool, bool) {
+        (!matches!(self.state, BlockState::Valid(_)), self.password)
+    }
 }
 
 /// What the expensive search of one piece found: blocks starting in it, and which of its
@@ -343,13 +219,27 @@ struct Detected {
 }
 
 /// Find every block starting in `buf[..len]` (which starts at byte `at` of the source) and
-/// note the all-zero sectors of `at..at+len`. Independent of other pieces.
+/// note the all-zero sectors of `at..at+len`. Independent of other pieces. With a password,
+/// both plain blocks and blocks XORed with its keystream are found.
 fn detect(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Detected {
+    let mut hits = search(buf, at, len, None);
+    if let Some(ks) = keystream {
+        hits.extend(search(buf, at, len, Some(ks)));
+        // Both signatures can agree (a keystream starting with zeros): keep the best reading.
+        hits.sort_by_key(|h| (h.offset, h.rank()));
+        hits.dedup_by_key(|h| h.offset);
+    }
+    let zero = buf[..len].chunks(SECTOR as usize).map(is_zero).collect();
+    Detected { hits, zero }
+}
+
+/// The blocks starting in `buf[..len]` whose signature is plain, or XORed with `keystream`.
+fn search(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Vec<Hit> {
     let mut sig = *SIGNATURE;
     if let Some(ks) = keystream {
         password::apply(&mut sig, ks);
     }
-    let hits = memmem::find_iter(buf, &sig)
+    memmem::find_iter(buf, &sig)
         .take_while(|&p| p < len)
         .filter_map(|p| {
             let avail = (buf.len() - p).min(MAX_BLOCK);
@@ -375,12 +265,11 @@ fn detect(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Detected
                 offset: at + p as u64,
                 len: bs.min(avail) as u64,
                 state,
+                password: keystream.is_some(),
                 meta,
             })
         })
-        .collect();
-    let zero = buf[..len].chunks(SECTOR as usize).map(is_zero).collect();
-    Detected { hits, zero }
+        .collect()
 }
 
 /// Turn what [`detect`] found in one piece into catalogue rows and sector runs. `carry` holds
@@ -390,7 +279,6 @@ fn resolve(
     found: Detected,
     at: u64,
     len: usize,
-    password: bool,
     uids: &[Uid],
     bad: &[u64],
     carry: &mut Vec<Hit>,
@@ -401,7 +289,7 @@ fn resolve(
         blocks: Vec::new(),
         metas: Vec::new(),
         runs: Vec::new(),
-        damaged: 0,
+        damaged: Vec::new(),
         // Sectors read past the piece's end (its overlap) are counted with the next piece.
         unreadable: bad
             .iter()
@@ -420,25 +308,31 @@ fn resolve(
         if hit.offset < covered_to {
             continue;
         }
-        match hit.state {
-            BlockState::Valid(h) => {
-                if !uids.is_empty() && !uids.contains(&h.uid) {
-                    continue;
-                }
-                covered_to = hit.offset + hit.len;
-                piece.blocks.push(BlockRow {
-                    offset: hit.offset,
-                    version: h.version,
-                    uid: h.uid,
-                    seq: h.seq,
-                    password,
-                });
-                if let Some(m) = &hit.meta {
-                    piece.metas.push((hit.offset, h.uid, h.version, m.clone()));
-                }
-            }
-            BlockState::Damaged(_) => piece.damaged += 1,
+        let h = match hit.state {
+            BlockState::Valid(h) | BlockState::Damaged(h) => h,
             BlockState::NotSbx => continue,
+        };
+        if !uids.is_empty() && !uids.contains(&h.uid) {
+            continue;
+        }
+        let row = BlockRow {
+            offset: hit.offset,
+            version: h.version,
+            uid: h.uid,
+            seq: h.seq,
+            password: hit.password,
+        };
+        if matches!(hit.state, BlockState::Valid(_)) {
+            covered_to = hit.offset + hit.len;
+            piece.blocks.push(row);
+            if let Some(m) = &hit.meta {
+                piece.metas.push((hit.offset, h.uid, h.version, m.clone()));
+            }
+        } else {
+            piece.damaged.push(DamagedRow {
+                block: row,
+                len: hit.len,
+            });
         }
         accepted.push(hit);
     }
@@ -474,7 +368,9 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
                 (SectorClass::SbxMeta, Some(uid_to_int(&hd.uid) as u64))
             }
             BlockState::Valid(hd) => (SectorClass::SbxBlock, Some(uid_to_int(&hd.uid) as u64)),
-            _ => (SectorClass::Damaged, None),
+            // Other data until settled: a damaged block only with evidence of its container.
+            BlockState::Damaged(hd) => (SectorClass::Other, Some(uid_to_int(&hd.uid) as u64)),
+            BlockState::NotSbx => (SectorClass::Other, None),
         };
         let a = (h.offset / SECTOR).max(first);
         let b = (h.offset + h.len)
@@ -491,8 +387,10 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
     }
     let mut runs: Vec<Run> = Vec::new();
     for (i, (c, uid)) in class.into_iter().enumerate() {
+        // Runs never cross a multiple of MAX_RUN_SECTORS, whatever the commits.
+        let cut = (first + i as u64) % MAX_RUN_SECTORS == 0;
         match runs.last_mut() {
-            Some(r) if r.class == c && r.uid == uid => r.sectors += 1,
+            Some(r) if r.class == c && r.uid == uid && !cut => r.sectors += 1,
             _ => runs.push(Run {
                 start_sector: first + i as u64,
                 sectors: 1,
@@ -520,10 +418,19 @@ mod tests {
 
     fn scan(src: FaultySource, end: u64) -> Vec<Piece> {
         let mut pieces = Vec::new();
-        scan_source(Box::new(src), 0, end, None, &[], &CancelFlag::new(), |p| {
-            pieces.push(p);
-            Ok(())
-        })
+        scan_source(
+            Box::new(src),
+            0,
+            end,
+            None,
+            &[],
+            &[],
+            &CancelFlag::new(),
+            |p| {
+                pieces.push(p);
+                Ok(())
+            },
+        )
         .unwrap();
         pieces
     }

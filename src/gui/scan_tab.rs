@@ -232,6 +232,9 @@ impl ScanTab {
                         if s.resumed { " (resumed)" } else { "" },
                         s.damaged_blocks
                     ));
+                    for n in &s.notes {
+                        ui.weak(n);
+                    }
                 }
             }
             Some(Err(p)) => {

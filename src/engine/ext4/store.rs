@@ -167,6 +167,7 @@ const KIND: sqlite::Kind = sqlite::Kind {
     schema: SCHEMA,
     version: SCHEMA_VERSION,
     foreign_keys: false,
+    upgrades: &[],
 };
 
 pub(crate) fn db(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
