@@ -301,19 +301,44 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Payloads of the valid metadata blocks of a container, most common first (ties: the
-    /// first found), each with how many copies agree.
+    /// Payloads of the valid metadata blocks of a container, the newest encoding first (then
+    /// the most common, then the first found), each with how many copies agree.
     pub fn metadata_of(&self, uid: Uid, version: Version) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+        // Copies of one container's metadata are identical (their CRCs hold); different
+        // payloads are different encodings sharing the UID — the newest is the one wanted.
         let mut st = self
             .conn
             .prepare(
                 "SELECT payload, COUNT(*) FROM metadata WHERE uid = ?1 AND version = ?2
-                 GROUP BY payload ORDER BY COUNT(*) DESC, MIN(source_id), MIN(offset)",
+                 GROUP BY payload
+                 ORDER BY MAX(sbx_time) DESC, COUNT(*) DESC, MIN(source_id), MIN(offset)",
             )
             .map_err(self.err())?;
         let rows = st
             .query_map(params![uid_to_int(&uid), version.byte()], |r| {
                 Ok((r.get::<_, i64>(1)? as u64, r.get::<_, Vec<u8>>(0)?))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Where the copies of one metadata payload of a container lie: (source, offset).
+    pub fn metadata_places(
+        &self,
+        uid: Uid,
+        version: Version,
+        payload: &[u8],
+    ) -> Result<Vec<(i64, u64)>, Error> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT source_id, offset FROM metadata WHERE uid = ?1 AND version = ?2
+                 AND payload = ?3 ORDER BY source_id, offset",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map(params![uid_to_int(&uid), version.byte(), payload], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64))
             })
             .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())

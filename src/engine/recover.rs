@@ -9,11 +9,12 @@ use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
 use super::output::{AtomicFile, fit_name, safe_file_name};
 use super::seqset::SeqSet;
-use super::sources::{OpenFn, SourceRange, Sources, open_file};
+use super::sources::{OpenFn, SlotBefore, SourceRange, Sources, open_file};
 use crate::format::block::{Uid, uid_hex};
 use crate::format::rs::Layout;
 use crate::format::{Metadata, Version, password};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Which containers to recover.
@@ -255,8 +256,35 @@ fn recover_one(
         }
     };
     let meta = meta.unwrap_or_default();
+    let metadata_lost = metas.is_empty() && metadata_lost(sources, version, &copies)?;
     if metas.is_empty() {
-        notes.push("no metadata block found: name, size and hash are unavailable".into());
+        notes.push(if metadata_lost {
+            "no metadata block found, and the slot before block 1 is erased, unreadable or damaged: the metadata is lost, so name, size and hash are unknown".into()
+        } else {
+            "no metadata block found: it was made without one (or lost it where other data now lies); name, size and hash are unavailable".into()
+        });
+    }
+    if metas.len() > 1 {
+        let others: Vec<String> = metas[1..]
+            .iter()
+            .map(|(_, p)| {
+                let m = Metadata::parse(p);
+                format!(
+                    "{} bytes, encoded {}",
+                    m.file_size.map_or("?".into(), |n| n.to_string()),
+                    m.sbx_time
+                        .map_or("at an unknown time".into(), super::info::iso_utc)
+                )
+            })
+            .collect();
+        notes.push(format!(
+            "{} other encoding(s) of this file share its UID ({}); the newest{} was recovered, from the blocks lying where its metadata puts them",
+            others.len(),
+            others.join("; "),
+            meta.sbx_time
+                .map(|t| format!(", encoded {},", super::info::iso_utc(t)))
+                .unwrap_or_default()
+        ));
     }
     // With a known size, a container whose data blocks are all lost still goes through the
     // assembly: it lists the whole file as missing (and an empty file is complete).
@@ -270,7 +298,10 @@ fn recover_one(
         ));
     }
 
-    // Pick, for each sequence number, the payload most valid copies agree on.
+    // Pick, for each sequence number, one payload: a copy lying where the chosen metadata
+    // puts it beats a stray one (an older encoding with the same UID), then the payload most
+    // valid copies agree on, then the first found.
+    let anchors = anchors(catalog, uid, version, &metas, layout, &meta)?;
     sources.new_container();
     let mut came_back = SeqSet::new();
     let mut conflicts = Vec::new();
@@ -280,22 +311,27 @@ fn recover_one(
         while cursor < copies_ref.len() && copies_ref[cursor].seq < seq {
             cursor += 1;
         }
-        let mut candidates: Vec<(Vec<u8>, usize)> = Vec::new();
+        // (payload, copies agreeing, one of them anchored)
+        let mut candidates: Vec<(Vec<u8>, usize, bool)> = Vec::new();
         while cursor < copies_ref.len() && copies_ref[cursor].seq == seq {
-            if let Some(p) = read(sources, &copies_ref[cursor])? {
-                match candidates.iter_mut().find(|(q, _)| *q == p) {
-                    Some((_, n)) => *n += 1,
-                    None => candidates.push((p, 1)),
+            let c = &copies_ref[cursor];
+            if let Some(p) = read(sources, c)? {
+                let anchored = anchors.holds(c);
+                match candidates.iter_mut().find(|(q, ..)| *q == p) {
+                    Some((_, n, a)) => {
+                        *n += 1;
+                        *a |= anchored;
+                    }
+                    None => candidates.push((p, 1, anchored)),
                 }
             }
             cursor += 1;
         }
         let copies: usize = candidates.iter().map(|c| c.1).sum();
-        // Stable: on a tie the first copy found wins.
         let best = candidates
             .iter()
             .enumerate()
-            .max_by_key(|(i, c)| (c.1, std::cmp::Reverse(*i)))
+            .max_by_key(|(i, c)| (c.2, c.1, std::cmp::Reverse(*i)))
             .map(|(i, _)| i);
         if candidates.len() > 1 && conflicts.len() < 1000 {
             conflicts.push(Conflict {
@@ -420,7 +456,7 @@ fn recover_one(
         verified,
         conflicts,
         metadata_conflict: metas.len() > 1,
-        metadata_lost: metas.is_empty() && version.uses_rs(),
+        metadata_lost,
         notes,
         unreadable_bytes,
         unreadable,
@@ -454,4 +490,74 @@ fn unrecoverable(
         unreadable: Vec::new(),
         assembly: Assembly::default(),
     }
+}
+
+/// Where the chosen metadata says the container lies, per source: the start of its slot grid
+/// for each copy of that metadata found. A block copy at its own slot from such a start is
+/// "anchored": it belongs to this encoding, not to an older one with the same UID.
+struct Anchors {
+    layout: Option<Layout>,
+    starts: HashMap<i64, Vec<u64>>,
+}
+
+impl Anchors {
+    fn holds(&self, c: &Copy) -> bool {
+        let Some(layout) = self.layout else {
+            return false;
+        };
+        let bs = layout.version.block_size() as u64;
+        self.starts.get(&c.source_id).is_some_and(|starts| {
+            starts
+                .iter()
+                .any(|s| s + layout.slot_of(c.seq) * bs == c.offset)
+        })
+    }
+}
+
+fn anchors(
+    catalog: &Catalog,
+    uid: Uid,
+    version: Version,
+    metas: &[(u64, Vec<u8>)],
+    layout: Layout,
+    meta: &Metadata,
+) -> Result<Anchors, Error> {
+    let mut starts: HashMap<i64, Vec<u64>> = HashMap::new();
+    // The burst level places RS blocks; blkar stores none, and then no copy is anchored.
+    let layout = match (layout.is_rs(), meta.burst) {
+        (false, _) => Some(layout),
+        (true, Some(b)) => Some(Layout { burst: b, ..layout }),
+        (true, None) => None,
+    };
+    if let (Some(l), Some((_, payload))) = (layout, metas.first()) {
+        let bs = l.version.block_size() as u64;
+        for (src, off) in catalog.metadata_places(uid, version, payload)? {
+            let e = starts.entry(src).or_default();
+            for k in l.meta_slots() {
+                if let Some(s) = off.checked_sub(k * bs) {
+                    e.push(s);
+                }
+            }
+        }
+    }
+    Ok(Anchors { layout, starts })
+}
+
+/// Whether a container with no metadata block found had one: versions 17–19 always do; for
+/// 1–3 the evidence is the slot before a copy of block 1 — erased, unreadable or a damaged
+/// block where block 0 would be. Other data there (or no room at all) is what a container
+/// made without metadata (`--no-meta`) looks like.
+fn metadata_lost(sources: &mut Sources, version: Version, copies: &[Copy]) -> Result<bool, Error> {
+    if version.uses_rs() {
+        return Ok(true);
+    }
+    for c in copies.iter().filter(|c| c.seq == 1).take(16) {
+        match sources.slot_before(c, version.block_size())? {
+            SlotBefore::Zero | SlotBefore::Unreadable | SlotBefore::DamagedBlock => {
+                return Ok(true);
+            }
+            SlotBefore::NoRoom | SlotBefore::Other => {}
+        }
+    }
+    Ok(false)
 }

@@ -61,6 +61,17 @@ enum Bytes<'a> {
     Short,
 }
 
+/// The slot before a block 1: room for nothing, erased, unreadable, a block that fails its
+/// CRC, or other data (another file, another container).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotBefore {
+    NoRoom,
+    Zero,
+    Unreadable,
+    DamagedBlock,
+    Other,
+}
+
 pub struct Sources<'o> {
     open: &'o OpenFn,
     windows: HashMap<i64, Window>,
@@ -124,6 +135,23 @@ impl<'o> Sources<'o> {
                 Some(bytes[16..].to_vec())
             }
             _ => None,
+        })
+    }
+
+    /// What lies in the block-sized slot just before copy `c`: where a container's metadata
+    /// block would be when `c` is its block 1.
+    pub fn slot_before(&mut self, c: &Copy, bs: usize) -> Result<SlotBefore, Error> {
+        let Some(at) = c.offset.checked_sub(bs as u64) else {
+            return Ok(SlotBefore::NoRoom);
+        };
+        Ok(match self.block(c.source_id, at, bs)? {
+            Bytes::Short => SlotBefore::NoRoom,
+            Bytes::Unreadable(_) => SlotBefore::Unreadable,
+            Bytes::Read(b) if b.iter().all(|&x| x == 0) => SlotBefore::Zero,
+            Bytes::Read(b) => match block::classify(b) {
+                BlockState::Damaged(_) => SlotBefore::DamagedBlock,
+                _ => SlotBefore::Other,
+            },
         })
     }
 

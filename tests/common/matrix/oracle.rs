@@ -27,6 +27,11 @@ pub enum Expect {
     /// what makes it ambiguous), so a tool that returns the older version instead drops
     /// ours without a word.
     Refuse(&'static str, bool),
+    /// A plain container whose metadata is gone without a trace (cut out, or overwritten by
+    /// other data): no reader can tell it from one made without metadata (`--no-meta`). The
+    /// tool may refuse, or give back every data block with the last one's padding kept (what
+    /// a container without metadata decodes to), saying that no metadata was found.
+    LikeNoMeta,
 }
 
 impl Expect {
@@ -35,6 +40,7 @@ impl Expect {
             Expect::Exact => "exact".into(),
             Expect::Missing(r) => format!("missing {}", show(r)),
             Expect::Refuse(why, _) => format!("refuse ({why})"),
+            Expect::LikeNoMeta => "refuse, or the blocks as if made without metadata".into(),
         }
     }
 }
@@ -71,6 +77,9 @@ pub struct Copies {
     pub undecidable: HashSet<u32>,
     /// The metadata is 1 MiB or more past the first block a reader meets (issue 11, defect 1).
     pub meta_far: bool,
+    /// Where block 0 would lie before a good copy of block 1, erased bytes (zeros) or a block
+    /// that fails its CRC remain: a trace that the metadata was there.
+    pub meta_trace: bool,
 }
 
 pub fn copies(new: &Encoded, arts: &[&Artefact], reader: Reader) -> Copies {
@@ -96,6 +105,9 @@ pub fn copies(new: &Encoded, arts: &[&Artefact], reader: Reader) -> Copies {
                 continue;
             }
             first = first.min(offset);
+            if seq == 1 && same_content(new, seq, bytes) {
+                c.meta_trace |= trace_before(a, offset);
+            }
             if same_content(new, seq, bytes) {
                 c.good.insert(seq);
                 if seq == 0 {
@@ -113,6 +125,16 @@ pub fn copies(new: &Encoded, arts: &[&Artefact], reader: Reader) -> Copies {
         }
     }
     c
+}
+
+/// Whether the block-sized slot before `offset` holds zeros or a CRC-failing block.
+fn trace_before(a: &Artefact, offset: u64) -> bool {
+    let bs = a.block_size;
+    let Some(at) = offset.checked_sub(bs) else {
+        return false;
+    };
+    let b = &a.bytes[at as usize..offset as usize];
+    b.iter().all(|&x| x == 0) || matches!(block::classify(b), BlockState::Damaged(_))
 }
 
 /// Whether `bytes` give the same file as our block `seq`: the same block, or — for a plain
@@ -164,8 +186,13 @@ pub fn expect(new: &Encoded, c: &Copies) -> Expect {
         expect(new, &alone) == Expect::Exact
     };
     if !c.good.contains(&0) {
-        return if c.conflicting.contains(&0) {
-            Expect::Refuse("only another version's metadata", false)
+        if c.conflicting.contains(&0) {
+            return Expect::Refuse("only another version's metadata", false);
+        }
+        let all_data = (1..=new.layout.chunks_for(new.data.len() as u64) as u32)
+            .all(|s| c.good.contains(&s) && !c.undecidable.contains(&s));
+        return if !new.layout.is_rs() && !c.meta_trace && all_data {
+            Expect::LikeNoMeta
         } else {
             Expect::Refuse("metadata lost", false)
         };
