@@ -238,3 +238,29 @@ fn options_win_over_the_environment_and_two_options_are_a_usage_error() {
     assert_eq!(o.status.code(), Some(1), "{}", show(&o, d));
     assert!(!d.join("e.sbx").exists() && !d.join("u.sqlite").exists() && !d.join("m").exists());
 }
+
+/// A password set in the environment for some containers does not stop a container stored
+/// without one from opening (decode, check, info); one given on the command line for such a
+/// container is still refused, plainly.
+#[test]
+fn a_password_from_the_environment_is_not_forced_on_plain_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = noise(9_000, 52);
+    std::fs::write(d.join("plain.bin"), &data).unwrap();
+    let o = run(&["encode", "--sbx-version", "1", "plain.bin"], d, None);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o, d));
+    std::fs::remove_file(d.join("plain.bin")).unwrap();
+    for cmd in ["info", "check", "decode"] {
+        let o = run(&[cmd, "plain.bin.sbx"], d, Some("s3cret word"));
+        assert_eq!(o.status.code(), Some(0), "{cmd}: {}", show(&o, d));
+    }
+    assert_eq!(std::fs::read(d.join("plain.bin")).unwrap(), data);
+    let o = run(&["check", "--password", "x", "plain.bin.sbx"], d, None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("has no password; open it without one"),
+        "{}",
+        show(&o, d)
+    );
+}

@@ -527,6 +527,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
         Ok(t) => t,
         Err(m) => return usage(&m),
     };
+    let from_env = a.password.from_env();
     let password = match a.password.resolve() {
         Ok(p) => p,
         Err(m) => return usage(&m),
@@ -537,14 +538,16 @@ fn run_decode(a: DecodeArgs) -> i32 {
         &a.containers,
         a.json,
         |c| {
-            let opts = decode::DecodeOpts {
-                container: c.to_path_buf(),
-                output: output.clone(),
-                password: password.clone(),
-                burst: a.burst,
-                overwrite: a.overwrite,
-            };
-            progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
+            password::env_fallback(&password, from_env, |password| {
+                let opts = decode::DecodeOpts {
+                    container: c.to_path_buf(),
+                    output: output.clone(),
+                    password,
+                    burst: a.burst,
+                    overwrite: a.overwrite,
+                };
+                progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
+            })
         },
         Some(words::decode),
         print::decode,
@@ -556,11 +559,16 @@ fn run_info(a: InfoArgs) -> i32 {
         Ok(p) => p,
         Err(m) => return usage(&m),
     };
+    let from_env = a.password.from_env();
     for_each(
         "info",
         &a.containers,
         a.json,
-        |c| info::run_with(c, password.as_deref(), a.burst),
+        |c| {
+            password::env_fallback(&password, from_env, |pw| {
+                info::run_with(c, pw.as_deref(), a.burst)
+            })
+        },
         None,
         print::info,
     )
@@ -571,18 +579,21 @@ fn run_check(a: CheckArgs) -> i32 {
         Ok(p) => p,
         Err(m) => return usage(&m),
     };
+    let from_env = a.password.from_env();
     let cancel = CancelFlag::new();
     for_each(
         "check",
         &a.containers,
         a.json,
         |c| {
-            let opts = check::CheckOpts {
-                container: c.to_path_buf(),
-                password: password.clone(),
-                burst: a.burst,
-            };
-            progress::Bar::new(c).run(|p| check::run(&opts, &cancel, p))
+            password::env_fallback(&password, from_env, |password| {
+                let opts = check::CheckOpts {
+                    container: c.to_path_buf(),
+                    password,
+                    burst: a.burst,
+                };
+                progress::Bar::new(c).run(|p| check::run(&opts, &cancel, p))
+            })
         },
         Some(words::check),
         print::check,

@@ -46,6 +46,29 @@ impl PasswordArgs {
     }
 }
 
+impl PasswordArgs {
+    /// The password comes from the environment only: it was set for some containers, so one
+    /// stored without a password is opened without it rather than refused.
+    pub fn from_env(&self) -> bool {
+        self.password.is_none()
+            && self.password_file.is_none()
+            && std::env::var_os(ENV).is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// Run `job` with `password`; when the password came from `SEQBOX_PASSWORD` and the
+/// container turns out to have none, run it again without.
+pub fn env_fallback<R>(
+    password: &Option<String>,
+    from_env: bool,
+    mut job: impl FnMut(Option<String>) -> Result<R, seqbox::engine::Error>,
+) -> Result<R, seqbox::engine::Error> {
+    match job(password.clone()) {
+        Err(seqbox::engine::Error::NoPassword { .. }) if from_env => job(None),
+        r => r,
+    }
+}
+
 /// The password in `path` (or standard input for `-`) without one trailing newline.
 fn read_file(path: &Path) -> Result<String, String> {
     let mut bytes = Vec::new();

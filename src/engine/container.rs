@@ -214,10 +214,9 @@ impl Container {
                 !plain_found
             })?;
             if plain_found {
-                return Ok(Error::Invalid(format!(
-                    "{} has no password; open it without one",
-                    self.path.display()
-                )));
+                return Ok(Error::NoPassword {
+                    path: self.path.clone(),
+                });
             }
             return Ok(Error::NotSbx {
                 path: self.path.clone(),

@@ -116,6 +116,9 @@ pub enum Error {
         " (not an SBX container, or it was made with a password)"
     })]
     NotSbx { path: PathBuf, password_given: bool },
+    /// A password was given for a container stored without one.
+    #[error("{} has no password; open it without one", path.display())]
+    NoPassword { path: PathBuf },
     #[error("{0}")]
     Invalid(String),
 }

@@ -46,6 +46,10 @@ impl Problem {
                 "{} is not an SBX container, or it was protected with a password.",
                 name(path)
             ),
+            Error::NoPassword { path } => format!(
+                "{} was stored without a password: leave the password empty.",
+                name(path)
+            ),
             Error::Invalid(words) => sentence_case(words),
         };
         Problem { sentence, details }
