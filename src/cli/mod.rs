@@ -527,7 +527,7 @@ fn run_decode(a: DecodeArgs) -> i32 {
         Ok(t) => t,
         Err(m) => return usage(&m),
     };
-    let from_env = a.password.from_env();
+    let from_env = a.password.only_from_env();
     let password = match a.password.resolve() {
         Ok(p) => p,
         Err(m) => return usage(&m),
@@ -559,7 +559,7 @@ fn run_info(a: InfoArgs) -> i32 {
         Ok(p) => p,
         Err(m) => return usage(&m),
     };
-    let from_env = a.password.from_env();
+    let from_env = a.password.only_from_env();
     for_each(
         "info",
         &a.containers,
@@ -579,7 +579,7 @@ fn run_check(a: CheckArgs) -> i32 {
         Ok(p) => p,
         Err(m) => return usage(&m),
     };
-    let from_env = a.password.from_env();
+    let from_env = a.password.only_from_env();
     let cancel = CancelFlag::new();
     for_each(
         "check",

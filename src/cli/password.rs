@@ -49,7 +49,7 @@ impl PasswordArgs {
 impl PasswordArgs {
     /// The password comes from the environment only: it was set for some containers, so one
     /// stored without a password is opened without it rather than refused.
-    pub fn from_env(&self) -> bool {
+    pub fn only_from_env(&self) -> bool {
         self.password.is_none()
             && self.password_file.is_none()
             && std::env::var_os(ENV).is_some_and(|v| !v.is_empty())
