@@ -164,7 +164,10 @@ impl eframe::App for App {
         self.encode.poll();
         self.decode.poll();
         if let Some(catalog) = self.scan.poll(ui.ctx()) {
-            // A finished scan fills the Recover tab.
+            // A finished scan fills the Recover tab, with the password it was given.
+            if self.recover.password.is_empty() {
+                self.recover.password = self.scan.password.clone();
+            }
             self.recover.open(ui.ctx(), catalog);
         }
         self.recover.poll();

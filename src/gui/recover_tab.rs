@@ -220,6 +220,24 @@ impl RecoverTab {
             &mut self.partial,
             "Also save incomplete files (missing parts filled with zeros)",
         );
+        let needs_password = self.report.as_ref().is_some_and(|r| {
+            r.as_ref().is_ok_and(|r| {
+                r.results
+                    .iter()
+                    .any(|c| c.status == recover::RecoverStatus::NeedsPassword)
+            })
+        });
+        if needs_password || !self.password.is_empty() {
+            ui.horizontal(|ui| {
+                let l = ui.label("Password of the containers stored with one:");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.password)
+                        .password(true)
+                        .desired_width(120.0),
+                )
+                .labelled_by(l.id);
+            });
+        }
         ui.separator();
         if let Some(job) = &self.job {
             if progress_ui(ui, job, "Recovering", "Cancel") {

@@ -163,6 +163,69 @@ fn check_and_decode_agree_on_a_damaged_but_repairable_container() {
     assert_eq!(std::fs::read(d.join("song.wav")).unwrap(), data);
 }
 
+/// A container stored with a password does not stop the others (issue 11, defect 4): it is
+/// shown as needing its password, a password field appears, and with the password it comes
+/// back too.
+#[test]
+fn a_container_that_needs_its_password_is_named_and_comes_back_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seqbox");
+    let mut img = ext4img::payload(3000, 8);
+    img.extend(std::fs::read(vectors.join("r100k.v1.pw-chbs.sbx")).unwrap());
+    img.extend(ext4img::payload(2000, 9));
+    let plain = ext4img::payload(20_000, 10);
+    let sbx = encode_file(d, "letter.txt", &plain);
+    img.extend(std::fs::read(&sbx).unwrap());
+    std::fs::write(d.join("disk.img"), &img).unwrap();
+    let cat = d.join("disk.sqlite");
+    seqbox::engine::scan::run(
+        &seqbox::engine::scan::ScanOpts {
+            sources: vec![d.join("disk.img")],
+            catalog: cat.clone(),
+            password: Some("correct-horse-battery-staple".into()),
+            ..Default::default()
+        },
+        &seqbox::engine::CancelFlag::new(),
+        &|_| {},
+    )
+    .unwrap();
+    let mut script = Scripted::default();
+    script.files.push_back(vec![cat]);
+    script.folders.push_back(d.join("out"));
+    script.folders.push_back(d.join("out2"));
+    let mut h = harness(script);
+    h.run();
+    h.get_by_label("Recover").click();
+    h.run();
+    h.get_by_label("Open catalogue…").click();
+    wait(&mut h);
+    h.get_by_label("Select all").click();
+    h.get_by_label("Choose output folder…").click();
+    h.run();
+    h.get_by_label("Recover selected").click();
+    wait(&mut h);
+    h.get_by_label("1 of 2 files safe; 1 needs its password.");
+    h.get_by_label_contains("r100k.bin: needs its password");
+    assert_eq!(std::fs::read(d.join("out/letter.txt")).unwrap(), plain);
+
+    h.get_by_label("Password of the containers stored with one:")
+        .click();
+    h.run();
+    h.get_by_label("Password of the containers stored with one:")
+        .type_text("correct-horse-battery-staple");
+    h.run();
+    h.get_by_label("Choose output folder…").click();
+    h.run();
+    h.get_by_label("Recover selected").click();
+    wait(&mut h);
+    h.get_by_label("All 2 files safe.");
+    assert_eq!(
+        std::fs::read(d.join("out2/r100k.bin")).unwrap(),
+        std::fs::read(vectors.join("r100k.bin")).unwrap()
+    );
+}
+
 #[test]
 fn scan_a_scrambled_image_and_recover_its_files() {
     let dir = tempfile::tempdir().unwrap();
