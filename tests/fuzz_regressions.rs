@@ -8,9 +8,11 @@
 
 mod common;
 
+use seqbox::engine::catalog::Catalog;
 use seqbox::engine::check::{self, CheckOpts};
 use seqbox::engine::decode::{self, DecodeOpts};
 use seqbox::engine::encode::Target;
+use seqbox::engine::recover::{self, RecoverOpts, Selection};
 use seqbox::engine::{CancelFlag, Error, info};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -82,6 +84,60 @@ fn rs_settings_of_a_container_without_metadata_are_worked_out_quickly() {
             "{what}: {e}"
         );
     }
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        0
+    );
+}
+
+/// catalog_open: a real catalogue whose first block run claims 2^40 blocks (the fuzz input
+/// was the edit list block-run-count-2e40.edits; the .sqlite is the catalogue it made).
+/// Listing the containers expanded the run block by block — a hang, and then all memory.
+/// Now the catalogue is reported damaged, by every query that expands block runs and by
+/// recovery, before anything is read.
+#[test]
+fn a_block_run_no_scan_writes_makes_the_catalogue_damaged_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = input(dir.path(), "catalog_open", "block-run-count-2e40.sqlite");
+    let limit = Duration::from_secs(10);
+    let damaged = |e: &Error| {
+        matches!(e, Error::Invalid(m) if m.contains("is damaged: it lists 1099511627776 block(s) of version 1")
+            && m.contains("scan the sources again"))
+    };
+
+    let p = db.clone();
+    let (containers, copies, hover) = within(limit, "catalogue queries", move || {
+        let cat = Catalog::open_existing(&p).unwrap();
+        let uid = seqbox::format::block::parse_uid("5eed00000028").unwrap();
+        (
+            cat.containers().map(|c| c.len()),
+            cat.copies_of(uid, seqbox::format::Version::V1)
+                .map(|c| c.len()),
+            cat.blocks_between(1, 0, 1 << 20, 64).map(|r| r.len()),
+        )
+    });
+    for (what, r) in [
+        ("containers", containers),
+        ("copies_of", copies),
+        ("blocks_between", hover),
+    ] {
+        let e = r.expect_err(what);
+        assert!(damaged(&e), "{what}: {e}");
+    }
+
+    let (p, out) = (db.clone(), dir.path().join("out"));
+    let e = within(limit, "recover", move || {
+        let opts = RecoverOpts {
+            catalog: p,
+            out_dir: out,
+            select: Selection::All,
+            partial: true,
+            password: None,
+        };
+        recover::run(&opts, &CancelFlag::new(), &quiet)
+    })
+    .unwrap_err();
+    assert!(damaged(&e), "recover: {e}");
     assert_eq!(
         std::fs::read_dir(dir.path().join("out")).unwrap().count(),
         0
