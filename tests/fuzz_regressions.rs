@@ -143,3 +143,33 @@ fn a_block_run_no_scan_writes_makes_the_catalogue_damaged_not_a_hang() {
         0
     );
 }
+
+/// catalog_open: a layout run whose length reads back as −1 sectors (u64::MAX). The block
+/// map's aggregation added it to its start and overflowed — a panic on the map's worker.
+/// Now the run counts up to the end of the range drawn, no further.
+#[test]
+fn a_layout_run_that_never_ends_is_drawn_to_the_end_of_the_map() {
+    use seqbox::engine::catalog::{Run, SectorClass};
+    let dir = tempfile::tempdir().unwrap();
+    let db = input(
+        dir.path(),
+        "catalog_open",
+        "layout-run-sectors-minus-1.sqlite",
+    );
+    let cat = Catalog::open_existing(&db).unwrap();
+    let source = cat.sources().unwrap().remove(0);
+    let end = source.size.div_ceil(512);
+    let runs = cat.runs(source.id, 0, end).unwrap();
+    let endless = Run {
+        start_sector: 15,
+        sectors: u64::MAX,
+        class: SectorClass::SbxData,
+        uid: Some(104_372_000_260_137),
+    };
+    assert!(runs.contains(&endless), "{runs:?}");
+    let cells = seqbox::engine::layout::cells(&runs, 0, end, 64);
+    assert_eq!(cells.len() as u64, end, "one sector per cell");
+    for c in &cells[15..] {
+        assert!(c.counts[SectorClass::SbxData as usize] >= 1, "{c:?}");
+    }
+}
