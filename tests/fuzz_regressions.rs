@@ -173,3 +173,101 @@ fn a_layout_run_that_never_ends_is_drawn_to_the_end_of_the_map() {
         assert!(c.counts[SectorClass::SbxData as usize] >= 1, "{c:?}");
     }
 }
+
+/// container_decode: metadata blocks (valid CRCs) whose file size is 2^64 − 1 — more blocks
+/// than 32-bit sequence numbers count — in a v18 container with 1 + 255 shards and a v2 one.
+/// Assembling multiplied the sets by the shards and the chunks by the payload: an overflow
+/// panic (and wrapped sizes in a release build). Now check and decode say the metadata is
+/// damaged.
+#[test]
+fn a_stored_size_no_container_can_hold_is_damaged_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, what) in [
+        (
+            "fsz-too-big-v18-1-255.sbx",
+            "a version 18 container with 1 + 255 shards",
+        ),
+        ("fsz-too-big-v2.sbx", "a version 2 container"),
+    ] {
+        let c = input(dir.path(), "container_decode", name);
+        let expect = format!(
+            "the metadata block says the file has 18446744073709551615 bytes, more than {what} can hold: the metadata is damaged"
+        );
+        let e = check::run(&CheckOpts::new(&c), &CancelFlag::new(), &quiet).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid(m) if *m == expect),
+            "check {name}: {e}"
+        );
+        let out = dir.path().join(format!("{name}.out"));
+        std::fs::create_dir(&out).unwrap();
+        let mut o = DecodeOpts::new(&c);
+        o.output = Target::Folder(out.clone());
+        let e = decode::run(&o, &CancelFlag::new(), &quiet).unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid(m) if *m == expect),
+            "decode {name}: {e}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "{name}: nothing written"
+        );
+    }
+}
+
+/// scan: the same two impossible metadata blocks (v2, and v18 under another UID) beside an
+/// intact v1 container of the original SeqBox (b497.v1.sbx). Listing the containers (blocks
+/// expected) and recovering them overflowed; now the two are unrecoverable with the reason,
+/// and the third still comes back verified.
+#[test]
+fn an_impossible_size_costs_only_its_own_container_in_a_recovery() {
+    use seqbox::engine::recover::RecoverStatus;
+    use seqbox::engine::scan::{self, ScanOpts};
+    let dir = tempfile::tempdir().unwrap();
+    let img = input(dir.path(), "scan", "fsz-too-big-beside-a-good-v1.img");
+    let catalog = dir.path().join("scan.sqlite");
+    let opts = ScanOpts {
+        sources: vec![img],
+        catalog: catalog.clone(),
+        ..ScanOpts::default()
+    };
+    scan::run(&opts, &CancelFlag::new(), &quiet).unwrap();
+    let out = dir.path().join("out");
+    let r = recover::run(
+        &RecoverOpts {
+            catalog,
+            out_dir: out.clone(),
+            select: Selection::All,
+            partial: true,
+            password: None,
+        },
+        &CancelFlag::new(),
+        &quiet,
+    )
+    .unwrap();
+    let by_uid = |u: &str| r.results.iter().find(|c| c.uid == u).expect(u);
+    for uid in ["090909090909", "080808080808"] {
+        let bad = by_uid(uid);
+        assert_eq!(
+            (bad.status, &bad.output),
+            (RecoverStatus::Unrecoverable, &None)
+        );
+        let why = "file size no container of its version and settings can hold";
+        assert!(
+            bad.reason.as_deref().is_some_and(|m| m.contains(why)),
+            "{uid}: {:?}",
+            bad.reason
+        );
+    }
+    let good = by_uid("5eb0c5000105");
+    assert_eq!(
+        (good.status, good.verified),
+        (RecoverStatus::Complete, true)
+    );
+    let bytes = std::fs::read(good.output.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        common::sha256_hex(&bytes),
+        "d801a34d4d748dce1dd36f057c15058e5420b3e46cdf0ffa79738c5a8fdd8330"
+    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}

@@ -162,6 +162,7 @@ pub fn assemble(
 ) -> Result<Assembly, Error> {
     let layout = c.layout;
     let meta = c.metadata.clone().unwrap_or_default();
+    check_size(layout, &meta)?;
     let known_sets = meta.file_size.map(|n| layout.sets_for(n));
     let in_file = c.slots_in_file();
     let slot_limit = known_sets.map_or(in_file, |s| layout.slot_count(s).min(in_file));
@@ -293,6 +294,24 @@ pub fn assemble(
     Ok(st.finish(&meta))
 }
 
+/// Refuse a stored file size no container of this layout can have (more blocks than 32-bit
+/// sequence numbers count): a metadata block that says so is damaged, and every size, range
+/// and progress figure derived from it would overflow.
+fn check_size(layout: Layout, meta: &Metadata) -> Result<(), Error> {
+    match meta.file_size {
+        Some(n) if !layout.holds(n) => Err(Error::Invalid(format!(
+            "the metadata block says the file has {n} bytes, more than a version {} container{} can hold: the metadata is damaged",
+            layout.version,
+            if layout.is_rs() {
+                format!(" with {} + {} shards", layout.data, layout.parity)
+            } else {
+                String::new()
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Reassemble a container whose blocks come from anywhere (a catalogue of several sources):
 /// `fetch(seq)` gives the payload of a valid copy of block `seq`, or none. `max_seq` is the
 /// largest sequence number known to exist.
@@ -308,6 +327,7 @@ pub fn assemble_fetched(
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<Assembly, Error> {
+    check_size(layout, meta)?;
     let mut st = State::new(layout, meta)?;
     st.partial = partial;
     let total = meta

@@ -586,7 +586,7 @@ impl Catalog {
                 _ => None,
             };
             let expected = match (meta.file_size, layout) {
-                (Some(n), Some(l)) => Some(l.sets_for(n) * l.shards() as u64),
+                (Some(n), Some(l)) => l.sets_for(n).checked_mul(l.shards() as u64),
                 _ => None,
             };
             out.push(ContainerRow {

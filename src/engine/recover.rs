@@ -295,6 +295,11 @@ fn recover_one(
     if metas.is_empty() {
         notes.push("no metadata block found: name, size and hash are unavailable".into());
     }
+    if meta.file_size.is_some_and(|n| !layout.holds(n)) {
+        // This container only: assembling would refuse it, and the others still come back.
+        let reason = "its metadata gives a file size no container of its version and settings can hold: the metadata is damaged";
+        return Ok(unrecoverable(uid, version, Some(&meta), notes, reason));
+    }
     if copies.is_empty() {
         let reason = if meta.file_size == Some(0) {
             None
