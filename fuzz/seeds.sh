@@ -22,7 +22,7 @@ OUT=$(cd "$OUT" && pwd)
 # data), in the feature variants of tests/common/ext4img.rs.
 PATH=$PATH:/usr/sbin:/sbin
 command -v mke2fs >/dev/null || { echo "seeds.sh: mke2fs not found (apt-get install e2fsprogs)" >&2; exit 1; }
-export E2FSPROGS_FAKE_TIME=1700000000
+export E2FSPROGS_FAKE_TIME=1700000000 E2FSCK_TIME=1700000000
 UUID=01234567-89ab-cdef-0123-456789abcdef
 mkdir -p "$OUT/ext4"
 work=$(mktemp -d)
@@ -92,4 +92,9 @@ done
 limit=$([ "$BIG" = yes ] && echo 4096k || echo 128k)
 find ../tests/data -type f \( -name '*.sbx' -o -name '*.ecsbx' \) -size -"$limit" \
   -exec cp {} "$OUT/container_decode/" \;
+# Every input the targets found (tests/data/fuzz/TARGET/), as seeds of its target.
+for d in ../tests/data/fuzz/*/; do
+  t=$(basename "$d")
+  [ -d "$OUT/$t" ] && find "$d" -type f -exec cp {} "$OUT/$t/" \;
+done
 du -sh "$OUT"/*

@@ -10,11 +10,16 @@ use libfuzzer_sys::fuzz_target;
 use seqbox::engine::recover::{self, RecoverOpts, RecoverStatus, Selection};
 use seqbox::engine::scan::{self, ScanOpts};
 use seqbox_fuzz::{
-    assert_hash_holds, assert_no_temp_files, assert_only_outputs, fresh_dir, never, put, quiet,
-    remove_db, scratch,
+    assert_hash_holds, assert_no_temp_files, assert_only_outputs, fix_crcs, fixes_crcs, fresh_dir,
+    never, put, quiet, remove_db, scratch,
 };
 
 fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("scan"), |data: &[u8]| {
+    let mut bytes = data.to_vec();
+    if fixes_crcs(data) {
+        fix_crcs(&mut bytes);
+    }
+    let data = &bytes[..];
     let source = put("source.img", data);
     let catalog = scratch().join("scan.sqlite");
     remove_db(&catalog);
