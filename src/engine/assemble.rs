@@ -273,7 +273,11 @@ pub fn assemble(
                 _ => None,
             })
         };
-        st.sets_fetched(from, seen.max(), &mut fetch, &offsets, &mut sink, cancel)?;
+        let fetched = Fetched {
+            fetch: &mut fetch,
+            next_known: None,
+        };
+        st.sets_fetched(from, seen.max(), fetched, &offsets, &mut sink, cancel)?;
     }
     st.flush(&mut sink)?;
     if layout.is_rs() {
@@ -314,7 +318,9 @@ fn check_size(layout: Layout, meta: &Metadata) -> Result<(), Error> {
 
 /// Reassemble a container whose blocks come from anywhere (a catalogue of several sources):
 /// `fetch(seq)` gives the payload of a valid copy of block `seq`, or none. `max_seq` is the
-/// largest sequence number known to exist.
+/// largest sequence number known to exist; `next_known(s)` the smallest one ≥ `s` that
+/// `fetch` may have (none past the last), so that block sets without any block — however
+/// many a stray high sequence number implies — are accounted for in one step, not walked.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble_fetched(
     layout: Layout,
@@ -322,6 +328,7 @@ pub fn assemble_fetched(
     max_seq: Option<u32>,
     partial: bool,
     fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+    next_known: &dyn Fn(u32) -> Option<u32>,
     mut sink: Sink<'_>,
     stage: Stage,
     cancel: &CancelFlag,
@@ -353,7 +360,11 @@ pub fn assemble_fetched(
         }
         Ok(r)
     };
-    st.sets_fetched(0, max_seq, &mut counted, &|_| None, &mut sink, cancel)?;
+    let fetched = Fetched {
+        fetch: &mut counted,
+        next_known: Some(next_known),
+    };
+    st.sets_fetched(0, max_seq, fetched, &|_| None, &mut sink, cancel)?;
     st.flush(&mut sink)?;
     progress(Progress {
         stage,
@@ -362,6 +373,13 @@ pub fn assemble_fetched(
         items: st.acct.valid_data_blocks,
     });
     Ok(st.finish(meta))
+}
+
+/// Where pass 2 and recovery get blocks from: `fetch(seq)` a valid block's payload, and,
+/// when known, `next_known(s)` the smallest sequence number ≥ `s` it may have.
+struct Fetched<'a> {
+    fetch: &'a mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+    next_known: Option<&'a dyn Fn(u32) -> Option<u32>>,
 }
 
 fn push_capped<T>(list: &mut Vec<T>, item: T) {
@@ -445,12 +463,13 @@ impl State {
 
     /// Block sets from `from` on, with blocks from `fetch`: emit while the data is whole,
     /// account for every set. Sets past the one holding `max_seq` have no block at all and
-    /// are accounted for in one step, however many a (possibly hostile) FSZ claims.
+    /// are accounted for in one step, however many a (possibly hostile) FSZ claims; so are
+    /// stretches of sets before the next known block, when `next_known` tells.
     fn sets_fetched(
         &mut self,
         from: u64,
         max_seq: Option<u32>,
-        fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+        blocks: Fetched<'_>,
         offset_of: &dyn Fn(u32) -> Option<u64>,
         sink: &mut Sink<'_>,
         cancel: &CancelFlag,
@@ -463,8 +482,23 @@ impl State {
         let seen_end = max_seq
             .map_or(0, |n| layout.set_of(n).0 + 1)
             .clamp(from, total.max(from));
-        for set in from..seen_end {
+        let Fetched { fetch, next_known } = blocks;
+        let mut set = from;
+        while set < seen_end {
             cancel.check()?;
+            // The first set from here holding a known block: the ones before it hold none.
+            // A long stretch of them is accounted for at once (short ones are walked, so
+            // their blocks are still listed one by one).
+            let empty_to = next_known.map_or(set, |next| {
+                next(layout.seq_of(set, 0).unwrap_or(u32::MAX))
+                    .map_or(seen_end, |s| layout.set_of(s).0)
+                    .clamp(set, seen_end)
+            });
+            if empty_to - set >= LIST_LIMIT as u64 {
+                self.lost_sets(set, empty_to);
+                set = empty_to;
+                continue;
+            }
             let owned: Vec<Option<Vec<u8>>> = (0..layout.shards())
                 .map(|j| fetch(layout.seq_of(set, j).unwrap_or(u32::MAX)))
                 .collect::<Result<_, _>>()?;
@@ -477,9 +511,10 @@ impl State {
             if !self.set(offset_of, set, shards, sink, mode)? && mode == Mode::Emit {
                 self.stall = Some(set);
             }
+            set += 1;
         }
         if seen_end < total {
-            self.lost_tail(seen_end, total);
+            self.lost_sets(seen_end, total);
         }
         Ok(())
     }
@@ -660,13 +695,14 @@ impl State {
         None
     }
 
-    /// Block sets `from..to` have no block at all: count them lost without walking them.
-    fn lost_tail(&mut self, from: u64, to: u64) {
+    /// Block sets `from..to` have no block at all: count them lost without walking them
+    /// (their blocks are counted, not listed one by one; the data they held is one range).
+    fn lost_sets(&mut self, from: u64, to: u64) {
         let (m, t) = (self.layout.data as u64, self.layout.shards() as u64);
         let first_chunk = from * m;
         let chunks = self
             .chunks_total
-            .unwrap_or(to * m)
+            .map_or(to * m, |n| n.min(to * m))
             .saturating_sub(first_chunk);
         self.acct.failed_sets += to - from;
         self.acct.absent_blocks += (to - from) * t;
@@ -679,18 +715,23 @@ impl State {
                     .seq_of(chunk / m, (chunk % m) as usize)
                     .unwrap_or(u32::MAX)
             };
-            push_capped(
-                &mut self.acct.missing,
-                MissingRange {
-                    first_seq: seq(first_chunk),
-                    last_seq: seq(last_chunk),
-                    blocks: chunks,
-                    byte_start: first_chunk * payload,
-                    byte_end: self.fsz.unwrap_or((last_chunk + 1) * payload),
-                },
-            );
+            let range = MissingRange {
+                first_seq: seq(first_chunk),
+                last_seq: seq(last_chunk),
+                blocks: chunks,
+                byte_start: first_chunk * payload,
+                byte_end: ((last_chunk + 1) * payload).min(self.fsz.unwrap_or(u64::MAX)),
+            };
+            match self.acct.missing.last_mut() {
+                Some(last) if last.byte_end == range.byte_start => {
+                    last.last_seq = range.last_seq;
+                    last.blocks += range.blocks;
+                    last.byte_end = range.byte_end;
+                }
+                _ => push_capped(&mut self.acct.missing, range),
+            }
         }
-        self.stall = Some(from);
+        self.stall.get_or_insert(from);
     }
 
     fn note_absent(&mut self, seq: u32, offset: Option<u64>) {

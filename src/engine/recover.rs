@@ -360,6 +360,10 @@ fn recover_one(
     let target = unique_path(&opts.out_dir.join(&name));
     let mut out = AtomicFile::create(&target, false)?;
     let max_seq = copies.last().map(|c| c.seq);
+    let next_known = |s: u32| {
+        let i = copies_ref.partition_point(|c| c.seq < s);
+        copies_ref.get(i).map(|c| c.seq)
+    };
     let assembly = {
         let f = out.file();
         assemble_fetched(
@@ -368,6 +372,7 @@ fn recover_one(
             max_seq,
             opts.partial,
             &mut fetch,
+            &next_known,
             Some((f, &target)),
             Stage::Recovering,
             cancel,
