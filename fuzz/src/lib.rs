@@ -230,7 +230,7 @@ pub fn fix_crcs(bytes: &mut [u8]) -> usize {
 /// Whether a target fixes the CRCs of this input: two inputs in three, by length, so that
 /// damaged blocks stay in the mix.
 pub fn fixes_crcs(data: &[u8]) -> bool {
-    data.len() % 3 != 0
+    !data.len().is_multiple_of(3)
 }
 
 /// Deterministic pseudo-random bytes (xorshift64), for content the input only seeds.
