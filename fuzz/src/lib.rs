@@ -30,16 +30,32 @@ fn tmpfs_root() -> PathBuf {
     }
 }
 
-/// This process's scratch folder (removed when the process ends normally).
+/// This process's scratch folder, `seqbox-fuzz-PID` on tmpfs.
 pub fn scratch() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("seqbox-fuzz-")
-            .tempdir_in(tmpfs_root())
-            .expect("a scratch folder on tmpfs")
+        let root = tmpfs_root();
+        remove_stale(&root);
+        let d = root.join(format!("seqbox-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("a scratch folder on tmpfs");
+        d
     })
-    .path()
+}
+
+/// libFuzzer ends a process without running destructors (a crash ends it at once), so the
+/// scratch folders of processes that are gone are removed when the next one starts.
+fn remove_stale(root: &Path) {
+    for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("seqbox-fuzz-"))
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// A fresh, empty folder `name` inside the scratch folder.
