@@ -224,7 +224,7 @@ impl Catalog {
     pub fn containers(&self) -> Result<Vec<ContainerRow>, Error> {
         let mut st = self
             .conn
-            .prepare("SELECT uid, version, seq, count, seq_step FROM block_run ORDER BY source_id, offset")
+            .prepare("SELECT uid, version, seq, count, seq_step, offset FROM block_run ORDER BY source_id, offset")
             .map_err(self.err())?;
         let rows = st
             .query_map([], |r| {
@@ -234,6 +234,7 @@ impl Catalog {
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
                 ))
             })
             .map_err(self.err())?;
@@ -242,7 +243,8 @@ impl Catalog {
         let mut found: std::collections::HashMap<(i64, u8), (super::seqset::SeqSet, u64, u64)> =
             std::collections::HashMap::new();
         for row in rows {
-            let (uid, version, seq, count, step) = row.map_err(self.err())?;
+            let (uid, version, seq, count, step, offset) = row.map_err(self.err())?;
+            check_run(&self.path, offset, version, seq, count, step)?;
             let entry = found.entry((uid, version)).or_insert_with(|| {
                 order.push((uid, version));
                 (super::seqset::SeqSet::new(), 0, 0)
@@ -281,7 +283,7 @@ impl Catalog {
                 _ => None,
             };
             let expected = match (meta.file_size, layout) {
-                (Some(n), Some(l)) => Some(l.sets_for(n) * l.shards() as u64),
+                (Some(n), Some(l)) => l.sets_for(n).checked_mul(l.shards() as u64),
                 _ => None,
             };
             out.push(ContainerRow {
@@ -369,6 +371,7 @@ impl Catalog {
         let mut out = Vec::new();
         for row in rows {
             let (seq, count, step, source_id, offset, password) = row.map_err(self.err())?;
+            check_run(&self.path, offset, version.byte(), seq, count, step)?;
             for i in 0..count {
                 if let Ok(seq @ 1..) = u32::try_from(seq + i * step) {
                     out.push(Copy {
@@ -423,6 +426,10 @@ impl Catalog {
             )
             .map_err(self.err())?;
         let mut out: Vec<BlockRunRow> = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        for r in &out {
+            let (offset, count) = (r.offset as i64, r.count as i64);
+            check_run(&self.path, offset, r.version, r.seq, count, r.seq_step)?;
+        }
         out.truncate(limit);
         Ok(out)
     }
@@ -506,6 +513,40 @@ impl BlockRunRow {
     pub fn last_seq(&self) -> i64 {
         self.seq + (self.count as i64 - 1) * self.seq_step
     }
+}
+
+/// Blocks one block run holds at most: a scan writes its runs per commit (16 MiB of 128-byte
+/// blocks, plus the piece that ends the commit), doubled for margin. A row claiming more
+/// is damage, and expanding it block by block would take unbounded time and memory.
+const MAX_RUN_BLOCKS: i64 = (2 * MAX_RUN_SECTORS * SECTOR / 128) as i64;
+
+/// Refuse a block-run row no scan writes — an unknown version, a negative offset, a count out
+/// of range, sequence numbers leaving 0..=u32::MAX — before it is expanded block by block.
+fn check_run(
+    path: &Path,
+    offset: i64,
+    version: u8,
+    seq: i64,
+    count: i64,
+    step: i64,
+) -> Result<(), Error> {
+    let seqs = 0..=i64::from(u32::MAX);
+    let last = count
+        .checked_sub(1)
+        .and_then(|n| n.checked_mul(step))
+        .and_then(|d| seq.checked_add(d));
+    let plausible = Version::from_byte(version).is_some()
+        && offset >= 0
+        && (1..=MAX_RUN_BLOCKS).contains(&count)
+        && seqs.contains(&seq)
+        && last.is_some_and(|l| seqs.contains(&l));
+    if plausible {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "catalogue {} is damaged: it lists {count} block(s) of version {version} at offset {offset} with sequence numbers from {seq} in steps of {step}, which no scan writes; scan the sources again into a new catalogue",
+        path.display()
+    )))
 }
 
 /// SQLite integers are signed.

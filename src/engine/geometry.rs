@@ -2,7 +2,7 @@
 //! where slot 0 is, the burst level B (blkar stores none), and — when every metadata copy is
 //! lost — the Reed–Solomon shard counts M and P, found by checking the parity.
 
-use crate::format::rs::{Codec, Layout, MAX_INFERRED_BURST};
+use crate::format::rs::{Layout, MAX_INFERRED_BURST};
 use std::collections::HashMap;
 
 /// Valid blocks of one container seen near its start.
@@ -92,7 +92,9 @@ fn mode(sorted: &[u64]) -> Option<(u64, usize)> {
 
 /// M and P from block set 0 when no metadata survives: M is the smallest count of data
 /// shards whose first parity row reproduces the block after them, P the number of blocks
-/// after the data that keep verifying as further parity rows.
+/// after the data that keep verifying as further parity rows. Every M up to 255 may be
+/// tried, so each try must be cheap ([`Nodes`]), never a codec built (an M×M matrix
+/// inverted): a crafted run of 257 blocks must not keep a reader busy for minutes.
 pub fn infer_shards(sample: &Sample) -> Option<(usize, usize)> {
     let shard = |seq: u32| -> Option<&[u8]> {
         sample
@@ -101,22 +103,101 @@ pub fn infer_shards(sample: &Sample) -> Option<(usize, usize)> {
             .map(|p| &p[..CHECK_BYTES.min(p.len())])
     };
     let window = |m: usize| -> Option<Vec<&[u8]>> { (1..=m as u32 + 1).map(shard).collect() };
-    let verifies = |m: usize, s: &[&[u8]]| Codec::new(m, s.len() - m).is_ok_and(|c| c.verify(s));
+    let fits = |nodes: &Nodes, s: &[&[u8]]| {
+        let m = nodes.len();
+        parity_row_holds(&s[..m], &nodes.weights(m), s[m])
+    };
     // Identical shards (a file of zeros, say) verify under any M and prove nothing; with
     // M = 1 the parity is a copy, so that case is only taken when nothing else fits.
+    let mut nodes = Nodes::with(1);
     let data_shards = (2..=255usize)
-        .find(|&m| window(m).is_some_and(|s| s.iter().any(|x| *x != s[0]) && verifies(m, &s)))
-        .or_else(|| window(1).is_some_and(|s| verifies(1, &s)).then_some(1))?;
+        .find(|&m| {
+            nodes.push();
+            window(m).is_some_and(|s| s.iter().any(|x| *x != s[0]) && fits(&nodes, &s))
+        })
+        .or_else(|| {
+            window(1)
+                .is_some_and(|s| fits(&Nodes::with(1), &s))
+                .then_some(1)
+        })?;
+    let nodes = Nodes::with(data_shards);
+    let data: Vec<&[u8]> = (1..=data_shards as u32).map(shard).collect::<Option<_>>()?;
     let mut parity = 1;
     while data_shards + parity < 256 {
-        let next = parity + 1;
-        let shards: Option<Vec<&[u8]>> = (1..=(data_shards + next) as u32).map(shard).collect();
-        if !shards.is_some_and(|s| verifies(data_shards, &s)) {
+        let holds = shard((data_shards + parity + 1) as u32)
+            .is_some_and(|row| parity_row_holds(&data, &nodes.weights(data_shards + parity), row));
+        if !holds {
             break;
         }
-        parity = next;
+        parity += 1;
     }
     Some((data_shards, parity))
+}
+
+/// The interpolation nodes 0, 1, …, M−1 of the code blkar and we use (reed-solomon-erasure
+/// over GF(2⁸): a Vandermonde matrix with those nodes, made systematic). Its parity row for
+/// node x holds the Lagrange weights of the data nodes at x — parity is the polynomial through
+/// the data evaluated further along — so rows are checked without building a codec. The
+/// denominators Π_{j≠r} (r − j) are kept as M grows, one node at a time (O(M) each).
+struct Nodes {
+    denominators: Vec<u8>,
+}
+
+impl Nodes {
+    fn with(m: usize) -> Nodes {
+        let mut n = Nodes {
+            denominators: Vec::with_capacity(m),
+        };
+        for _ in 0..m {
+            n.push();
+        }
+        n
+    }
+
+    fn len(&self) -> usize {
+        self.denominators.len()
+    }
+
+    /// Add the next node (subtraction in GF(2⁸) is XOR).
+    fn push(&mut self) {
+        use reed_solomon_erasure::galois_8::mul;
+        let m = self.denominators.len();
+        let mut own = 1u8;
+        for (r, d) in self.denominators.iter_mut().enumerate() {
+            let gap = (r ^ m) as u8;
+            *d = mul(*d, gap);
+            own = mul(own, gap);
+        }
+        self.denominators.push(own);
+    }
+
+    /// The weights w_r = Π_{j≠r} (x − j) / (r − j) of every node at `x` (not a node, ≤ 255).
+    fn weights(&self, x: usize) -> Vec<u8> {
+        use reed_solomon_erasure::galois_8::{div, mul};
+        let m = self.len();
+        let all = (0..m).fold(1u8, |p, j| mul(p, (x ^ j) as u8));
+        (0..m)
+            .map(|r| div(all, mul((x ^ r) as u8, self.denominators[r])))
+            .collect()
+    }
+}
+
+/// Whether `row` equals Σ weights[r]·data[r] (compared over the shortest length).
+fn parity_row_holds(data: &[&[u8]], weights: &[u8], row: &[u8]) -> bool {
+    use reed_solomon_erasure::galois_8::mul;
+    let len = data
+        .iter()
+        .map(|d| d.len())
+        .min()
+        .unwrap_or(0)
+        .min(row.len());
+    (0..len).all(|b| {
+        let value = data
+            .iter()
+            .zip(weights)
+            .fold(0u8, |acc, (d, &w)| acc ^ mul(w, d[b]));
+        value == row[b]
+    })
 }
 
 /// Every burst level a reader tries on its own.
@@ -128,6 +209,7 @@ pub fn all_bursts() -> impl Iterator<Item = u32> {
 mod tests {
     use super::*;
     use crate::format::Version;
+    use crate::format::rs::Codec;
 
     #[test]
     fn burst_and_start_come_back_from_positions_alone() {
@@ -154,6 +236,39 @@ mod tests {
         let (b, s, _) =
             infer_burst_and_start(base, &only_metas, 512, all_bursts(), |_, _| false).unwrap();
         assert_eq!((b, s), (12, start));
+    }
+
+    #[test]
+    fn lagrange_rows_are_the_codec_parity() {
+        for (m, p) in [
+            (1usize, 1usize),
+            (2, 3),
+            (10, 2),
+            (31, 5),
+            (128, 4),
+            (250, 5),
+            (255, 1),
+        ] {
+            let codec = Codec::new(m, p).unwrap();
+            let data: Vec<Vec<u8>> = (0..m)
+                .map(|i| (0..40).map(|b| (i * 131 + b * 7 + 3) as u8).collect())
+                .collect();
+            let mut par = vec![vec![0u8; 40]; p];
+            let refs: Vec<&[u8]> = data.iter().map(|d| &d[..]).collect();
+            let mut outs: Vec<&mut [u8]> = par.iter_mut().map(|x| &mut x[..]).collect();
+            codec.encode(&refs, &mut outs);
+            let nodes = Nodes::with(m);
+            for (i, row) in par.iter().enumerate() {
+                let w = nodes.weights(m + i);
+                assert!(parity_row_holds(&refs, &w, row), "M {m}, P {p}: row {i}");
+                let mut wrong = row.clone();
+                wrong[39] ^= 1;
+                assert!(
+                    !parity_row_holds(&refs, &w, &wrong),
+                    "M {m}, P {p}: row {i} altered"
+                );
+            }
+        }
     }
 
     #[test]

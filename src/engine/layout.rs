@@ -59,9 +59,10 @@ pub fn cells(runs: &[Run], from: u64, to: u64, n: usize) -> Vec<Cell> {
         .collect();
     let mut best: Vec<u64> = vec![0; count];
     for r in runs {
+        // Saturating: a damaged catalogue may hold a run that reads back as endless.
         let (a, b) = (
             r.start_sector.max(from),
-            (r.start_sector + r.sectors).min(to),
+            r.start_sector.saturating_add(r.sectors).min(to),
         );
         if a >= b {
             continue;

@@ -264,6 +264,11 @@ fn recover_one(
             "no metadata block found: it was made without one (or lost it where other data now lies); name, size and hash are unavailable".into()
         });
     }
+    if meta.file_size.is_some_and(|n| !layout.holds(n)) {
+        // This container only: assembling would refuse it, and the others still come back.
+        let reason = "its metadata gives a file size no container of its version and settings can hold: the metadata is damaged";
+        return Ok(unrecoverable(uid, version, Some(&meta), notes, reason));
+    }
     if metas.len() > 1 {
         let others: Vec<String> = metas[1..]
             .iter()
@@ -364,6 +369,10 @@ fn recover_one(
     let mut out = AtomicFile::create_unique(&opts.out_dir.join(&name))?;
     let target = out.target().to_path_buf();
     let max_seq = copies.last().map(|c| c.seq);
+    let next_known = |s: u32| {
+        let i = copies_ref.partition_point(|c| c.seq < s);
+        copies_ref.get(i).map(|c| c.seq)
+    };
     let assembly = {
         let f = out.file();
         assemble_fetched(
@@ -372,6 +381,7 @@ fn recover_one(
             max_seq,
             opts.partial,
             &mut fetch,
+            &next_known,
             Some((f, &target)),
             Stage::Recovering,
             cancel,

@@ -127,6 +127,14 @@ impl Layout {
         self.chunks_for(size).div_ceil(self.data as u64)
     }
 
+    /// Whether a file of `size` bytes fits this layout: its blocks need sequence numbers, and
+    /// those are 32-bit. A stored size beyond that can only come from damage.
+    pub fn holds(&self, size: u64) -> bool {
+        self.sets_for(size)
+            .checked_mul(self.shards() as u64)
+            .is_some_and(|n| n <= u64::from(u32::MAX))
+    }
+
     /// Slot indices of the metadata copies.
     pub fn meta_slots(&self) -> impl Iterator<Item = u64> + '_ {
         let step = if self.is_rs() {

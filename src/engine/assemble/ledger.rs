@@ -101,12 +101,12 @@ impl State {
 
     /// Block sets `from..to` have no block at all: count them lost without walking them
     /// (a hostile FSZ may claim billions), listing the first ones while the lists have room.
-    pub(super) fn lost_tail(&mut self, from: u64, to: u64, offset_of: &dyn Fn(u32) -> Option<u64>) {
+    pub(super) fn lost_sets(&mut self, from: u64, to: u64, offset_of: &dyn Fn(u32) -> Option<u64>) {
         let (m, t) = (self.layout.data as u64, self.layout.shards() as u64);
         let first_chunk = from * m;
         let chunks = self
             .chunks_total
-            .unwrap_or(to * m)
+            .map_or(to * m, |n| n.min(to * m))
             .saturating_sub(first_chunk);
         self.acct.failed_sets += to - from;
         self.acct.failed_blocks += (to - from) * t;
@@ -140,10 +140,10 @@ impl State {
                 last_seq: seq(last_chunk),
                 blocks: chunks,
                 byte_start: first_chunk * payload,
-                byte_end: self.fsz.unwrap_or((last_chunk + 1) * payload),
+                byte_end: ((last_chunk + 1) * payload).min(self.fsz.unwrap_or(u64::MAX)),
             });
         }
-        self.stall = Some(from);
+        self.stall.get_or_insert(from);
     }
 
     pub(super) fn note_absent(&mut self, seq: u32, offset: Option<u64>) {

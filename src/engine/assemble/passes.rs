@@ -4,7 +4,7 @@
 //! catalogue of several sources. Both leave the per-set work to [`State`]. Never writes to
 //! the container.
 
-use super::state::{Mode, State};
+use super::state::{Fetched, Mode, State};
 use super::{Assembly, READ, Sink};
 use crate::engine::container::Container;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
@@ -22,6 +22,7 @@ pub fn assemble(
     progress: ProgressFn<'_>,
 ) -> Result<Assembly, Error> {
     let meta = c.metadata.clone().unwrap_or_default();
+    check_size(c.layout, &meta)?;
     let mut w = Walk::new(c, &meta)?;
     let unread = w.pass1(&mut sink, stage, cancel, progress)?;
     // The file ends before the sets the metadata gives (cut short, or its blocks elsewhere):
@@ -305,14 +306,12 @@ impl<'c> Walk<'c> {
                 _ => None,
             })
         };
-        self.st.sets_fetched(
-            from,
-            seen.max(),
-            &mut fetch,
-            &|seq| p.home(seq),
-            sink,
-            cancel,
-        )
+        let blocks = Fetched {
+            fetch: &mut fetch,
+            next_known: None,
+        };
+        self.st
+            .sets_fetched(from, seen.max(), blocks, &|seq| p.home(seq), sink, cancel)
     }
 
     /// Metadata copies that should be there and are not are absent blocks too.
@@ -330,9 +329,29 @@ impl<'c> Walk<'c> {
     }
 }
 
+/// Refuse a stored file size no container of this layout can have (more blocks than 32-bit
+/// sequence numbers count): a metadata block that says so is damaged, and every size, range
+/// and progress figure derived from it would overflow.
+fn check_size(layout: Layout, meta: &Metadata) -> Result<(), Error> {
+    match meta.file_size {
+        Some(n) if !layout.holds(n) => Err(Error::Invalid(format!(
+            "the metadata block says the file has {n} bytes, more than a version {} container{} can hold: the metadata is damaged",
+            layout.version,
+            if layout.is_rs() {
+                format!(" with {} + {} shards", layout.data, layout.parity)
+            } else {
+                String::new()
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Reassemble a container whose blocks come from anywhere (a catalogue of several sources):
 /// `fetch(seq)` gives the payload of a valid copy of block `seq`, or none. `max_seq` is the
-/// largest sequence number known to exist.
+/// largest sequence number known to exist; `next_known(s)` the smallest one ≥ `s` that
+/// `fetch` may have (none past the last), so that block sets without any block — however
+/// many a stray high sequence number implies — are accounted for in one step, not walked.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble_fetched(
     layout: Layout,
@@ -340,11 +359,13 @@ pub fn assemble_fetched(
     max_seq: Option<u32>,
     partial: bool,
     fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+    next_known: &dyn Fn(u32) -> Option<u32>,
     mut sink: Sink<'_>,
     stage: Stage,
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<Assembly, Error> {
+    check_size(layout, meta)?;
     let mut st = State::new(layout, meta)?;
     st.partial = partial;
     let total = meta
@@ -370,7 +391,11 @@ pub fn assemble_fetched(
         }
         Ok(r)
     };
-    st.sets_fetched(0, max_seq, &mut counted, &|_| None, &mut sink, cancel)?;
+    let blocks = Fetched {
+        fetch: &mut counted,
+        next_known: Some(next_known),
+    };
+    st.sets_fetched(0, max_seq, blocks, &|_| None, &mut sink, cancel)?;
     st.flush(&mut sink)?;
     progress(Progress {
         stage,

@@ -5,7 +5,7 @@
 //! `ledger.rs`, the output stream in `stream.rs`. Never reads the container itself.
 
 use super::ledger::push_capped;
-use super::{AbsentBlock, Assembly, HashCheck, OUT_CHUNK, SetReport, Sink};
+use super::{AbsentBlock, Assembly, HashCheck, LIST_LIMIT, OUT_CHUNK, SetReport, Sink};
 use crate::engine::hashpipe::HashPipe;
 use crate::engine::job::{CancelFlag, Error};
 use crate::engine::seqset::SeqSet;
@@ -13,6 +13,13 @@ use crate::format::hash::hex;
 use crate::format::rs::{Codec, Layout};
 use crate::format::{Metadata, StoredHash};
 use std::collections::HashMap;
+
+/// Where pass 2 and recovery get blocks from: `fetch(seq)` a valid block's payload, and,
+/// when known, `next_known(s)` the smallest sequence number ≥ `s` it may have.
+pub(super) struct Fetched<'a> {
+    pub fetch: &'a mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+    pub next_known: Option<&'a dyn Fn(u32) -> Option<u32>>,
+}
 
 /// How a block set is handled.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -96,12 +103,13 @@ impl State {
 
     /// Block sets from `from` on, with blocks from `fetch`: emit while the data is whole,
     /// account for every set. Sets past the one holding `max_seq` have no block at all and
-    /// are accounted for in one step, however many a (possibly hostile) FSZ claims.
+    /// are accounted for in one step, however many a (possibly hostile) FSZ claims; so are
+    /// stretches of sets before the next known block, when `next_known` tells.
     pub(super) fn sets_fetched(
         &mut self,
         from: u64,
         max_seq: Option<u32>,
-        fetch: &mut dyn FnMut(u32) -> Result<Option<Vec<u8>>, Error>,
+        blocks: Fetched<'_>,
         offset_of: &dyn Fn(u32) -> Option<u64>,
         sink: &mut Sink<'_>,
         cancel: &CancelFlag,
@@ -114,8 +122,23 @@ impl State {
         let seen_end = max_seq
             .map_or(0, |n| layout.set_of(n).0 + 1)
             .clamp(from, total.max(from));
-        for set in from..seen_end {
+        let Fetched { fetch, next_known } = blocks;
+        let mut set = from;
+        while set < seen_end {
             cancel.check()?;
+            // The first set from here holding a known block: the ones before it hold none.
+            // A long stretch of them is accounted for at once (short ones are walked, so
+            // their blocks are still listed one by one).
+            let empty_to = next_known.map_or(set, |next| {
+                next(layout.seq_of(set, 0).unwrap_or(u32::MAX))
+                    .map_or(seen_end, |s| layout.set_of(s).0)
+                    .clamp(set, seen_end)
+            });
+            if empty_to - set >= LIST_LIMIT as u64 {
+                self.lost_sets(set, empty_to, offset_of);
+                set = empty_to;
+                continue;
+            }
             let owned: Vec<Option<Vec<u8>>> = (0..layout.shards())
                 .map(|j| fetch(layout.seq_of(set, j).unwrap_or(u32::MAX)))
                 .collect::<Result<_, _>>()?;
@@ -128,9 +151,10 @@ impl State {
             if !self.set(offset_of, set, shards, sink, mode)? && mode == Mode::Emit {
                 self.stall = Some(set);
             }
+            set += 1;
         }
         if seen_end < total {
-            self.lost_tail(seen_end, total, offset_of);
+            self.lost_sets(seen_end, total, offset_of);
         }
         Ok(())
     }
