@@ -42,7 +42,7 @@ len_control() {
 
 mkdir -p logs
 cargo fuzz build >logs/build.log 2>&1 || { cat logs/build.log; exit 1; }
-SUMMARY=logs/summary.txt
+SUMMARY=${SUMMARY:-logs/summary.txt}
 printf '%-17s %12s %8s %8s %9s %s\n' target executions exec/s corpus findings "peak MB" >"$SUMMARY"
 for t in $TARGETS; do
   mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"

@@ -12,6 +12,7 @@ use seqbox::engine::check::{self, CheckOpts};
 use seqbox::engine::decode::{self, DecodeOpts, DecodeStatus};
 use seqbox::engine::encode::Target;
 use seqbox::engine::info;
+use seqbox::engine::words;
 use seqbox_fuzz::{
     assert_hash_holds, assert_only_outputs, fix_crcs, fixes_crcs, fresh_dir, never, put, quiet,
 };
@@ -94,5 +95,16 @@ fn one(path: &std::path::Path, password: Option<&str>, burst: Option<u32>) {
             "{what}: check says ok, decode says {:?}",
             d.status
         );
+    }
+    // One verdict for both (issue 11, defect 5): check and decode never disagree on whether
+    // the file is safe, and a safe decode has written its output.
+    let (dv, cv) = (words::decode(&d).verdict, words::check(&c).verdict);
+    assert_eq!(
+        dv.is_safe(),
+        cv.is_safe(),
+        "{what}: decode says {dv:?}, check says {cv:?}"
+    );
+    if dv.is_safe() {
+        assert!(d.output.is_some(), "{what}: safe without an output");
     }
 }

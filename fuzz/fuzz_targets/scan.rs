@@ -9,6 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use seqbox::engine::recover::{self, RecoverOpts, RecoverStatus, Selection};
 use seqbox::engine::scan::{self, ScanOpts};
+use seqbox::engine::words;
 use seqbox_fuzz::{
     assert_hash_holds, assert_no_temp_files, assert_only_outputs, fix_crcs, fixes_crcs, fresh_dir,
     never, put, quiet, remove_db, scratch,
@@ -57,6 +58,11 @@ fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("scan"), |data: &[u8]| {
         if c.verified {
             assert!(matches!(c.status, RecoverStatus::Complete | RecoverStatus::Repaired));
         }
+        // A safe verdict (exit 0) only ever comes with a written, whole output.
+        if words::recovered(c).verdict.is_safe() {
+            assert!(c.output.is_some(), "{what}: safe without an output");
+            assert!(c.assembly.complete(), "{what}: safe with data missing");
+        }
         match (&c.output, c.status) {
             (Some(p), _) => {
                 assert_hash_holds(&what, &c.assembly.hash, p);
@@ -65,7 +71,7 @@ fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("scan"), |data: &[u8]| {
             (None, RecoverStatus::Complete | RecoverStatus::Repaired | RecoverStatus::Partial) => {
                 panic!("{what}: kept no output")
             }
-            (None, RecoverStatus::Unrecoverable) => {}
+            (None, RecoverStatus::Unrecoverable | RecoverStatus::NeedsPassword) => {}
         }
     }
     assert_only_outputs("recover", &out, &written);
