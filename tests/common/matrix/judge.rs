@@ -53,8 +53,6 @@ pub struct PathRun {
     pub path: String,
     pub expect: Expect,
     pub outcome: Outcome,
-    /// A known defect of issue 11 this wrong outcome comes from, being fixed elsewhere.
-    pub known: Option<&'static str>,
 }
 
 pub struct CaseResult {
@@ -87,17 +85,12 @@ pub fn run(case: &Case, cli: bool, verbose: bool) -> CaseResult {
         for (i, (a, f)) in aligned.enumerate() {
             let c = oracle::copies(&sc.new, &[a], Reader::Aligned);
             let expect = oracle::expect(&sc.new, &c);
-            let known = c
-                .meta_far
-                .then_some("defect 1: metadata >1 MiB from the first block");
             let out = d.join(format!("decoded-{i}"));
             let mut push = |path: &str, outcome: Outcome| {
-                let known = known.or_else(|| known_lost_meta(&expect, &outcome));
                 runs.push(PathRun {
                     path: format!("{path} {}", a.name),
                     expect: expect.clone(),
                     outcome,
-                    known,
                 });
             };
             push("decode", judge_decode(&sc, &expect, f, &out));
@@ -112,21 +105,17 @@ pub fn run(case: &Case, cli: bool, verbose: bool) -> CaseResult {
         let c = oracle::copies(&sc.new, &arts, Reader::Anywhere);
         let expect = oracle::expect(&sc.new, &c);
         let outcome = judge_recover(&sc, &expect, &files, d);
-        let known = known_lost_meta(&expect, &outcome);
         runs.push(PathRun {
             path: "scan+recover".into(),
             expect: expect.clone(),
             outcome,
-            known,
         });
         if cli {
             let outcome = cli_recover(&sc, &expect, &files, d);
-            let known = known_lost_meta(&expect, &outcome);
             runs.push(PathRun {
                 path: "cli scan+recover".into(),
                 expect,
                 outcome,
-                known,
             });
         }
     }
@@ -143,17 +132,6 @@ pub fn run(case: &Case, cli: bool, verbose: bool) -> CaseResult {
         case: case.clone(),
         runs,
     }
-}
-
-fn known_lost_meta(expect: &Expect, outcome: &Outcome) -> Option<&'static str> {
-    matches!(
-        (expect, outcome),
-        (
-            Expect::Refuse("metadata lost", _),
-            Outcome::Wrong { what: "silent", .. }
-        )
-    )
-    .then_some("defect 5: a container whose metadata is lost succeeds")
 }
 
 /// Run engine code, turning a panic into an error message.
@@ -527,13 +505,10 @@ impl Table {
                 Outcome::AsNoMeta => 7,
                 Outcome::Wrong { what, detail } => {
                     self.wrong.push(format!(
-                        "{} — {}: expected {}, got {what}: {detail}{}",
+                        "{} — {}: expected {}, got {what}: {detail}",
                         r.case.label(),
                         run.path,
                         run.expect.label(),
-                        run.known
-                            .map(|k| format!(" [known: {k}]"))
-                            .unwrap_or_default()
                     ));
                     6
                 }
