@@ -325,3 +325,114 @@ fn a_stray_high_sequence_number_is_not_walked_to() {
         (1, 138_875_178, gap, 0, gap * 496)
     );
 }
+
+/// catalog_open: a metadata copy whose offset reads back as −67. Deciding which block copies
+/// sit in their own slot relative to that metadata ("anchored") added the slot offset to a
+/// start near 2^64 — an overflow panic that stopped the whole recovery. Now such a start
+/// anchors nothing, and the recovery goes on with the copies it has.
+#[test]
+fn a_metadata_copy_at_a_negative_offset_does_not_stop_a_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = input(d, "catalog_open", "metadata-offset-minus-67.sqlite");
+    // The catalogue's sources, where this test keeps them.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    std::fs::create_dir(d.join("sources")).unwrap();
+    for (id, name) in [(1, "a.img"), (2, "b.img"), (3, "c.img")] {
+        let to = input(d, "catalog_open", &format!("sources/{name}"));
+        conn.execute(
+            "UPDATE source SET path = ?1 WHERE id = ?2",
+            rusqlite::params![to.as_os_str().as_encoded_bytes(), id],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let out = d.join("out");
+    let opts = RecoverOpts {
+        catalog: db,
+        out_dir: out.clone(),
+        select: Selection::All,
+        partial: false,
+        password: None,
+    };
+    let r = within(Duration::from_secs(20), "recover", move || {
+        recover::run(&opts, &CancelFlag::new(), &quiet)
+    })
+    .expect("the recovery ends with a report");
+    let by_uid = |u: &str| r.results.iter().find(|c| c.uid == u).unwrap();
+    // The v17 container whose metadata has that copy (and a good one) comes back verified,
+    // like the v1 one beside it; the password one waits for its password.
+    for uid in ["5eed00000028", "5eed00000029"] {
+        let c = by_uid(uid);
+        assert_eq!(c.status, recover::RecoverStatus::Complete, "{c:?}");
+        assert!(c.verified, "{c:?}");
+        assert!(c.output.as_ref().unwrap().is_file());
+    }
+    assert_eq!(
+        by_uid("5eed0000002a").status,
+        recover::RecoverStatus::NeedsPassword
+    );
+    assert_eq!(r.results.len(), 4);
+}
+
+/// rs_repair (input rs_repair/empty-v18-burst22-first-meta-erased.input): an empty file in a
+/// version 18 container with 11 + 1 shards and burst level 22 — 24 blocks, metadata copies
+/// at blocks 0 and 23, the burst level not stored (no room beside a BLAKE2b digest) — whose
+/// first metadata copy is erased. The lone copy left fits every burst level, and the
+/// smallest was taken: the container was read as starting at block 22, repair wrote a
+/// metadata copy at block 22, and the "repaired" copy still failed its check. A container
+/// file begins at byte 0: now the copy at block 23 says burst 22, and repair restores the
+/// original bytes exactly.
+#[test]
+fn an_empty_rs_container_missing_its_first_metadata_copy_is_repaired_exactly() {
+    use seqbox::engine::encode::{self, EncodeOpts, RsParams};
+    use seqbox::engine::repair::{self, RepairOpts};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.bin"), b"").unwrap();
+    let mut opts = EncodeOpts::new(d.join("empty.bin"));
+    opts.version = seqbox::format::Version::V18;
+    opts.rs = RsParams {
+        data: 11,
+        parity: 1,
+        burst: 22,
+    };
+    opts.hash = seqbox::format::HashKind::Blake2b256;
+    let sbx = encode::run(&opts, &CancelFlag::new(), &quiet)
+        .unwrap()
+        .output;
+    let original = std::fs::read(&sbx).unwrap();
+    assert_eq!(original.len(), 24 * 128);
+    let mut damaged = original.clone();
+    damaged[..128].fill(0);
+    std::fs::write(&sbx, &damaged).unwrap();
+
+    let mut r = RepairOpts::new(&sbx);
+    r.output = Some(d.join("repaired.sbx"));
+    let report = repair::run(&r, &CancelFlag::new(), &quiet).unwrap();
+    assert!(report.success(), "{report:?}");
+    let repaired = std::fs::read(d.join("repaired.sbx")).unwrap();
+    let differ: Vec<usize> = (0..original.len().max(repaired.len()))
+        .filter(|&i| repaired.get(i) != original.get(i))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "repaired copy differs at {} byte(s), first {:?}",
+        differ.len(),
+        differ.first()
+    );
+    let c = check::run(
+        &CheckOpts::new(d.join("repaired.sbx")),
+        &CancelFlag::new(),
+        &quiet,
+    )
+    .unwrap();
+    assert!(c.ok, "{:?}", c.assembly);
+    // The damaged one decodes to the empty file, its hash verified.
+    let mut o = DecodeOpts::new(&sbx);
+    o.output = Target::Folder(d.join("out"));
+    std::fs::create_dir(d.join("out")).unwrap();
+    let back = decode::run(&o, &CancelFlag::new(), &quiet).unwrap();
+    assert_eq!(back.status, decode::DecodeStatus::Verified, "{back:?}");
+    assert_eq!(std::fs::read(back.output.unwrap()).unwrap(), b"");
+}

@@ -305,12 +305,26 @@ impl Container {
                     && self.burst_override.or(meta.burst).is_none() =>
             {
                 // One metadata copy and no data (an empty file): positions cannot tell B,
-                // but a container file of its own ends at its last copy, slot P·(1+B).
-                let slots = self.file_len.saturating_sub(start) / bs;
-                let burst = match slots.checked_sub(1) {
-                    Some(n) if n > 0 && n % p as u64 == 0 => (n / p as u64 - 1) as u32,
-                    _ => 0,
+                // but a container file of its own ends at its last copy, slot P·(1+B) —
+                // and begins at byte 0, if the copy found sits where that layout puts one
+                // (the first copy may be the one that was erased).
+                let burst_for = |start: u64| {
+                    let slots = self.file_len.saturating_sub(start) / bs;
+                    match slots.checked_sub(1) {
+                        Some(n) if n > 0 && n % p as u64 == 0 => (n / p as u64 - 1) as u32,
+                        _ => 0,
+                    }
                 };
+                let copy = sample.metas.first().copied();
+                let from_zero = copy.is_some_and(|o| {
+                    let l = Layout {
+                        burst: burst_for(0),
+                        ..base
+                    };
+                    o % bs == 0 && l.meta_slots().any(|k| k == o / bs)
+                });
+                let start = if from_zero { 0 } else { start };
+                let burst = burst_for(start);
                 self.geometry_notes.push(format!(
                     "burst level {burst} inferred from the container's length"
                 ));

@@ -519,7 +519,14 @@ impl Anchors {
         self.starts.get(&c.source_id).is_some_and(|starts| {
             starts
                 .iter()
-                .any(|s| s + layout.slot_of(c.seq) * bs == c.offset)
+                // Offsets and sequence numbers come from the catalogue: never trusted to fit.
+                .any(|s| {
+                    layout
+                        .slot_of(c.seq)
+                        .checked_mul(bs)
+                        .and_then(|o| o.checked_add(*s))
+                        == Some(c.offset)
+                })
         })
     }
 }
@@ -544,7 +551,7 @@ fn anchors(
         for (src, off) in catalog.metadata_places(uid, version, payload)? {
             let e = starts.entry(src).or_default();
             for k in l.meta_slots() {
-                if let Some(s) = off.checked_sub(k * bs) {
+                if let Some(s) = k.checked_mul(bs).and_then(|o| off.checked_sub(o)) {
                     e.push(s);
                 }
             }
