@@ -8,11 +8,11 @@
 
 use super::jobs::{Job, human};
 use super::problem::Problem;
-use seqbox::engine::Error;
-use seqbox::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
-use seqbox::engine::ext4::owners::{owner_runs, owners_between};
-use seqbox::engine::ext4::{OwnerRun, display_path};
-use seqbox::engine::layout::{Cell, cells};
+use crate::engine::Error;
+use crate::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
+use crate::engine::ext4::owners::{owner_runs, owners_between};
+use crate::engine::ext4::{OwnerRun, display_path};
+use crate::engine::layout::{Cell, cells};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -324,9 +324,9 @@ impl BlockMap {
                         "file {}{}",
                         display_path(&o.path),
                         match o.kind {
-                            seqbox::engine::ext4::RunKind::Data => "",
-                            seqbox::engine::ext4::RunKind::Unwritten => " (preallocated)",
-                            seqbox::engine::ext4::RunKind::Mapping => " (its block map)",
+                            crate::engine::ext4::RunKind::Data => "",
+                            crate::engine::ext4::RunKind::Unwritten => " (preallocated)",
+                            crate::engine::ext4::RunKind::Mapping => " (its block map)",
                         }
                     );
                     if !files.contains(&line) {

@@ -4,12 +4,12 @@
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
-use seqbox::engine::decode::DecodeOpts;
-use seqbox::engine::encode::Target;
-use seqbox::engine::info::InfoReport;
-use seqbox::engine::io::file_name_of as name;
-use seqbox::engine::words::{self, Said, Verdict};
-use seqbox::engine::{check, decode, info};
+use crate::engine::decode::DecodeOpts;
+use crate::engine::encode::Target;
+use crate::engine::info::InfoReport;
+use crate::engine::io::file_name_of as name;
+use crate::engine::words::{self, Said, Verdict};
+use crate::engine::{check, decode, info};
 use std::path::PathBuf;
 
 pub struct Outcome {
@@ -194,7 +194,7 @@ impl DecodeTab {
 }
 
 /// A job that could not run for this container: the plain sentence, the exact error below.
-fn failed(c: &std::path::Path, e: seqbox::engine::Error) -> Said {
+fn failed(c: &std::path::Path, e: crate::engine::Error) -> Said {
     let p = Problem::new(&e);
     Said {
         verdict: Verdict::Failed,

@@ -7,7 +7,7 @@ use super::block_map::BlockMap;
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
-use seqbox::engine::demo::{self, DemoOpts, DemoReport};
+use crate::engine::demo::{self, DemoOpts, DemoReport};
 use std::path::PathBuf;
 
 pub struct DemoTab {
@@ -156,14 +156,14 @@ impl DemoTab {
 }
 
 /// A new folder name under `parent` for one run (never an existing one).
-fn fresh_folder(parent: &std::path::Path, seed: u64) -> Result<PathBuf, seqbox::engine::Error> {
+fn fresh_folder(parent: &std::path::Path, seed: u64) -> Result<PathBuf, crate::engine::Error> {
     for n in 1..10_000 {
         let p = parent.join(format!("seqbox-demo-seed{seed}-{n}"));
         if !p.exists() {
             return Ok(p);
         }
     }
-    Err(seqbox::engine::Error::Invalid(format!(
+    Err(crate::engine::Error::Invalid(format!(
         "no free folder name for the demo in {}",
         parent.display()
     )))

@@ -4,9 +4,9 @@
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, progress_ui};
 use super::problem::Problem;
-use seqbox::engine::encode::{EncodeOpts, RsParams, Target};
-use seqbox::engine::{calc, check, encode};
-use seqbox::format::Version;
+use crate::engine::encode::{EncodeOpts, RsParams, Target};
+use crate::engine::{calc, check, encode};
+use crate::format::Version;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -320,8 +320,8 @@ impl EncodeTab {
                         )
                     })
                 });
-                if let Err(seqbox::engine::Error::Cancelled) = outcome {
-                    return Err(seqbox::engine::Error::Cancelled);
+                if let Err(crate::engine::Error::Cancelled) = outcome {
+                    return Err(crate::engine::Error::Cancelled);
                 }
                 let result = FileResult {
                     input: opts.input.clone(),

@@ -2,20 +2,18 @@
 //! engine.
 //! Every long job runs on a worker thread; the UI thread only draws and polls.
 
-mod app;
-mod block_map;
-mod decode_tab;
-mod demo_tab;
+pub mod app;
+pub mod block_map;
+pub mod decode_tab;
+pub mod demo_tab;
 pub mod dialogs;
-mod encode_tab;
-mod jobs;
-mod problem;
-mod recover_tab;
-mod scan_tab;
-mod settings;
-mod snapshot_tab;
-#[cfg(test)]
-mod tests;
+pub mod encode_tab;
+pub mod jobs;
+pub mod problem;
+pub mod recover_tab;
+pub mod scan_tab;
+pub mod settings;
+pub mod snapshot_tab;
 
 pub use app::App;
 

@@ -4,10 +4,10 @@
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
-use seqbox::engine::catalog::{Catalog, ContainerRow};
-use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
-use seqbox::engine::words::{self, Said};
-use seqbox::format::block::parse_uid;
+use crate::engine::catalog::{Catalog, ContainerRow};
+use crate::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
+use crate::engine::words::{self, Said};
+use crate::format::block::parse_uid;
 use std::path::PathBuf;
 
 #[derive(Default)]
@@ -85,7 +85,7 @@ impl RecoverTab {
     }
 
     /// The order rows are shown in.
-    pub(crate) fn order(&self) -> Vec<usize> {
+    pub fn order(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.rows.len()).collect();
         let complete = |r: &ContainerRow| match r.blocks_expected {
             Some(e) if e > 0 => r.blocks_found as f64 / e as f64,

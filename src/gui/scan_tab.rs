@@ -5,9 +5,9 @@ use super::block_map::BlockMap;
 use super::dialogs::Dialogs;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
-use seqbox::engine::Error;
-use seqbox::engine::io::file_name_of as name;
-use seqbox::engine::scan::{self, ScanOpts, ScanReport};
+use crate::engine::Error;
+use crate::engine::io::file_name_of as name;
+use crate::engine::scan::{self, ScanOpts, ScanReport};
 use std::path::PathBuf;
 
 /// What a click in the Scan tab asks of the rest of the app.
@@ -92,7 +92,7 @@ impl ScanTab {
     }
 
     /// What the running scan last reported.
-    pub fn progress(&self) -> Option<seqbox::engine::Progress> {
+    pub fn progress(&self) -> Option<crate::engine::Progress> {
         self.job.as_ref().and_then(|j| j.progress)
     }
 

@@ -6,10 +6,10 @@
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
-use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
-use seqbox::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
-use seqbox::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
-use seqbox::engine::words::{self, Said, Verdict};
+use crate::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
+use crate::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
+use crate::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
+use crate::engine::words::{self, Said, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -86,7 +86,7 @@ impl SnapshotTab {
         self.snapshot_file.clone().or_else(|| {
             self.image
                 .as_deref()
-                .map(seqbox::engine::ext4::owners::default_snapshot_path)
+                .map(crate::engine::ext4::owners::default_snapshot_path)
         })
     }
 
@@ -446,5 +446,5 @@ fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
 
 /// A snapshot time for people (UTC).
 fn when(secs: i64) -> String {
-    seqbox::engine::info::iso_utc(secs)
+    crate::engine::info::iso_utc(secs)
 }

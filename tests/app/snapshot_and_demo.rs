@@ -1,7 +1,7 @@
 //! The Snapshot tab, the block map over an ext4 image, and the demo tab, driven headless.
 
-use super::ext4img;
-use super::{Scripted, harness, scan_in_app, wait};
+use crate::common::ext4img;
+use crate::{Scripted, harness, scan_in_app, wait};
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 

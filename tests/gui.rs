@@ -1,10 +1,13 @@
 //! The app driven headless with egui_kittest: tabs and buttons clicked by their labels, real
 //! jobs on real files, assertions on what is shown and on what was written.
 
-use super::app::{App, Tab};
-use super::dialogs::Dialogs;
+mod common;
+
+use common::ext4img;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use seqbox::gui::app::{App, Tab};
+use seqbox::gui::dialogs::Dialogs;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -319,7 +322,7 @@ fn scan_a_scrambled_image_and_recover_its_files() {
 fn settings_follow_the_user_and_are_saved_when_they_change() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("settings.json");
-    let saved = super::settings::Settings {
+    let saved = seqbox::gui::settings::Settings {
         light_theme: true,
         encode_out_dir: Some(dir.path().join("boxes")),
         protection: "standard".into(),
@@ -335,7 +338,7 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
     h.get_by_label_contains("boxes");
     assert_eq!(
         h.state().encode.protection,
-        super::encode_tab::Protection::Standard
+        seqbox::gui::encode_tab::Protection::Standard
     );
     h.get_by_label("Dark theme").click();
     h.run();
@@ -346,7 +349,7 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(100));
-    let back = super::settings::Settings::load(&file);
+    let back = seqbox::gui::settings::Settings::load(&file);
     assert!(!back.light_theme);
     assert_eq!(back.encode_out_dir, Some(dir.path().join("boxes")));
 }
@@ -529,9 +532,10 @@ fn files_given_on_the_command_line_open_where_they_belong() {
     assert_eq!(h.state().encode.files, vec![d.join("plain.doc")]);
 }
 
-mod ext4_demo;
-#[path = "../../../tests/common/ext4img.rs"]
-mod ext4img;
+/// The Snapshot tab, the map over an ext4 image, and the demo tab.
+mod app {
+    mod snapshot_and_demo;
+}
 
 #[test]
 fn the_map_draws_any_of_the_scanned_sources() {
