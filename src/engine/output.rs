@@ -127,6 +127,24 @@ pub fn unique_path(target: &Path) -> PathBuf {
         .expect("a free name")
 }
 
+/// The name an incomplete file is saved under, so nobody takes it for the whole file:
+/// `photo.jpg` → `photo (incomplete).jpg` (shortened to fit the file system's limit, keeping
+/// the extension, like every output name).
+pub fn incomplete_name(target: &Path) -> PathBuf {
+    const MARK: &str = " (incomplete)";
+    let max = name_max(target.parent().unwrap_or(Path::new(".")));
+    let stem = target.file_stem().unwrap_or_default().to_os_string();
+    let ext = target.extension().map(|e| e.to_os_string());
+    let tail = ext.as_ref().map_or(0, |e| 1 + e.len());
+    let mut name = cut_os(&stem, max.saturating_sub(MARK.len() + tail));
+    name.push(MARK);
+    if let Some(e) = &ext {
+        name.push(".");
+        name.push(e);
+    }
+    target.with_file_name(name)
+}
+
 /// A file being written under a temporary name beside its final path. Dropping it without
 /// [`AtomicFile::commit`] removes the temporary file, so a failed or cancelled job leaves
 /// nothing behind.
@@ -178,6 +196,14 @@ impl AtomicFile {
 
     pub fn target(&self) -> &Path {
         &self.target
+    }
+
+    /// Give the file another final name in the same folder (e.g. `NAME (incomplete).ext`
+    /// once it turns out incomplete); like [`AtomicFile::create_unique`], a name that is
+    /// taken means the next free one.
+    pub fn retarget_unique(&mut self, target: &Path) {
+        self.target = unique_path(target);
+        self.unique = true;
     }
 
     /// Create a file that will take `target`'s name, or the next free `name (n).ext` when it
@@ -257,6 +283,36 @@ fn sync_parent(path: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_incomplete_file_says_so_in_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert_eq!(
+            incomplete_name(&d.join("photo.jpg")),
+            d.join("photo (incomplete).jpg")
+        );
+        assert_eq!(
+            incomplete_name(&d.join("notes")),
+            d.join("notes (incomplete)")
+        );
+        // A name that already takes all the room keeps its extension and fits.
+        let long = format!("{}.jpeg", "é".repeat(125));
+        let cut = incomplete_name(&d.join(&long));
+        let name = cut.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() <= name_max(d), "{}", name.len());
+        assert!(name.ends_with("é (incomplete).jpeg"), "{name}");
+        // Taken names go on to the next free one at commit.
+        std::fs::write(d.join("a (incomplete).bin"), b"old").unwrap();
+        let mut f = AtomicFile::create_unique(&d.join("a.bin")).unwrap();
+        std::io::Write::write_all(f.file(), b"new").unwrap();
+        f.retarget_unique(&incomplete_name(&d.join("a.bin")));
+        let done = f.commit(false).unwrap();
+        assert_eq!(done, d.join("a (incomplete) (1).bin"));
+        assert_eq!(std::fs::read(d.join("a (incomplete).bin")).unwrap(), b"old");
+        assert_eq!(std::fs::read(&done).unwrap(), b"new");
+        assert!(!d.join("a.bin").exists());
+    }
 
     #[test]
     fn unique_names_keep_the_extension() {

@@ -10,9 +10,12 @@ use super::recover_tab::RecoverTab;
 use super::scan_tab::{ScanAction, ScanTab};
 use super::settings::{Saver, Settings};
 use super::snapshot_tab::SnapshotTab;
+use super::start::{self, Journey};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Tab {
+    /// The start page: four journeys; shown first when nothing was opened.
+    Start,
     Encode,
     Decode,
     Scan,
@@ -33,6 +36,10 @@ pub struct App {
     pub settings: Settings,
     /// The theme shown (light or dark).
     pub light: bool,
+    /// The guided journey chosen on the start page, if any.
+    pub journey: Option<Journey>,
+    /// The journey step shown last frame: the tab follows the journey only when it moves on.
+    journey_step: Option<usize>,
     /// Writes the settings when they change; none in tests that do not ask for it.
     saver: Option<Saver>,
 }
@@ -53,7 +60,7 @@ impl App {
         file: Option<std::path::PathBuf>,
     ) -> App {
         let mut app = App {
-            tab: Tab::Encode,
+            tab: Tab::Start,
             encode: EncodeTab::default(),
             decode: DecodeTab::default(),
             scan: ScanTab::default(),
@@ -64,6 +71,8 @@ impl App {
             settings,
             saver: file.map(Saver::new),
             light: false,
+            journey: None,
+            journey_step: None,
         };
         app.light = app.settings.light_theme;
         let s = &app.settings;
@@ -147,6 +156,29 @@ impl App {
         }
     }
 
+    /// While a journey runs: follow it to its current step's tab when it moves on, and show
+    /// the guide bar. The user may still visit any tab; the bar offers the way back.
+    fn guide(&mut self, ui: &mut egui::Ui) {
+        let Some(journey) = self.journey else {
+            return;
+        };
+        let current = journey.current(self);
+        if self.journey_step != Some(current) {
+            self.journey_step = Some(current);
+            self.tab = journey.steps()[current].tab;
+        }
+        let mut tab = self.tab;
+        let close = egui::Panel::top("guide")
+            .show(ui, |ui| start::bar(ui, journey, current, &mut tab))
+            .inner;
+        self.tab = tab;
+        if close {
+            self.journey = None;
+            self.journey_step = None;
+            self.tab = Tab::Start;
+        }
+    }
+
     /// Whether any job is running (for tests and for the window title).
     pub fn busy(&self) -> bool {
         self.encode.busy()
@@ -207,6 +239,7 @@ impl eframe::App for App {
                 ui.heading("SeqBox Studio");
                 ui.separator();
                 for (tab, label) in [
+                    (Tab::Start, "Start"),
                     (Tab::Encode, "Encode"),
                     (Tab::Decode, "Decode"),
                     (Tab::Scan, "Scan"),
@@ -238,6 +271,7 @@ impl eframe::App for App {
                 }
             });
         });
+        self.guide(ui);
         if self.dialogs.unavailable() {
             egui::Panel::bottom("no dialogs").show(ui, |ui| {
                 ui.colored_label(
@@ -250,6 +284,12 @@ impl eframe::App for App {
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
+                Tab::Start => {
+                    if let Some(j) = start::page(ui) {
+                        self.journey = Some(j);
+                        self.journey_step = None;
+                    }
+                }
                 Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
                 Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
                 Tab::Scan => {

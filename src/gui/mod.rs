@@ -14,6 +14,7 @@ pub mod recover_tab;
 pub mod scan_tab;
 pub mod settings;
 pub mod snapshot_tab;
+pub mod start;
 
 pub use app::App;
 
@@ -28,8 +29,9 @@ pub fn run(paths: Vec<std::path::PathBuf>) -> i32 {
             .with_title("SeqBox Studio")
             // One id for the desktop entry, the icon and the running window (WM_CLASS).
             .with_app_id(APP_ID)
-            .with_inner_size([960.0, 680.0])
-            .with_min_inner_size([640.0, 420.0])
+            .with_inner_size([1200.0, 740.0])
+            // Fits a 1280×800 screen with its panels; everything is usable down to 800×600.
+            .with_min_inner_size([640.0, 480.0])
             .with_icon(
                 eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png"))
                     .unwrap_or_default(),

@@ -3,7 +3,7 @@
 
 use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
-use super::problem::{Problem, said_ui};
+use super::problem::{Problem, said_ui, tone_color};
 use crate::engine::catalog::{Catalog, ContainerRow};
 use crate::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
 use crate::engine::words::{self, Said};
@@ -56,6 +56,11 @@ impl RecoverTab {
 
     /// Read the list of containers from `catalog` (on a worker thread).
     pub fn open(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        // Another catalogue: nothing shown may be left from the previous one.
+        self.rows.clear();
+        self.selected.clear();
+        self.report = None;
+        self.focus = None;
         self.catalog = Some(catalog.clone());
         self.load = Some(Job::spawn(ctx, move |_, _| {
             Catalog::open_existing(&catalog)?.containers()
@@ -190,14 +195,25 @@ impl RecoverTab {
                                 None => format!("{found}/?"),
                             }),
                     );
-                    ui.label(match expected {
-                        Some(e) if found >= e => "all blocks found".to_string(),
-                        Some(e) if r.rs_parity.is_some() => {
-                            format!("{} missing; parity may rebuild them", e - found)
-                        }
-                        Some(e) => format!("{} missing", e - found),
-                        None => "no metadata found".to_string(),
-                    });
+                    // Once recovered, the row says how it came back, in the verdict's words.
+                    let done = self
+                        .report
+                        .as_ref()
+                        .and_then(|rep| rep.as_ref().ok())
+                        .and_then(|rep| rep.results.iter().find(|c| c.uid == r.uid));
+                    if let Some(c) = done {
+                        let v = words::recovered(c).verdict;
+                        ui.colored_label(tone_color(ui, v.tone()), v.label());
+                    } else {
+                        ui.label(match expected {
+                            Some(e) if found >= e => "all blocks found".to_string(),
+                            Some(e) if r.rs_parity.is_some() => {
+                                format!("{} missing; parity may rebuild them", e - found)
+                            }
+                            Some(e) => format!("{} missing", e - found),
+                            None => "no metadata found".to_string(),
+                        });
+                    }
                     if ui
                         .small_button("Map")
                         .on_hover_text(format!("Show {name} on the disk map"))

@@ -218,19 +218,27 @@ impl ScanTab {
         }
         match &self.report {
             Some(Ok(r)) => {
-                let blocks: u64 = r.sources.iter().map(|s| s.blocks).sum();
-                ui.label(format!(
-                    "Scan finished: {} container(s), {blocks} SBX blocks in {} source(s). Open the Recover tab to get them back.",
-                    r.containers,
-                    r.sources.len()
-                ));
+                ui.label(finished_sentence(r));
                 for s in &r.sources {
+                    if s.already_scanned {
+                        ui.label(format!(
+                            "{}: already scanned before, and unchanged since — nothing to read \
+                             again; what it holds is listed in Recover.",
+                            name(&s.path)
+                        ));
+                        continue;
+                    }
                     ui.label(format!(
-                        "{}: {} scanned{}, {} damaged blocks",
+                        "{}: {} scanned{}, {} damaged blocks{}",
                         name(&s.path),
                         human(s.scanned_to.saturating_sub(s.started_at)),
                         if s.resumed { " (resumed)" } else { "" },
-                        s.damaged_blocks
+                        s.damaged_blocks,
+                        if s.unreadable_sectors > 0 {
+                            format!(", {} unreadable sectors", s.unreadable_sectors)
+                        } else {
+                            String::new()
+                        }
                     ));
                     for n in &s.notes {
                         ui.weak(n);
@@ -261,5 +269,19 @@ impl ScanTab {
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
             scan::run(&opts, cancel, progress)
         }));
+    }
+}
+
+/// The one sentence a finished scan ends with.
+pub fn finished_sentence(r: &ScanReport) -> String {
+    let disks = if r.sources.len() == 1 {
+        "this disk".to_string()
+    } else {
+        format!("these {} disks", r.sources.len())
+    };
+    match r.containers {
+        0 => format!("No protected files were found on {disks}."),
+        1 => "Scan finished: 1 protected file found. Get it back in the Recover tab.".into(),
+        n => format!("Scan finished: {n} protected files found. Get them back in the Recover tab."),
     }
 }
