@@ -251,7 +251,10 @@ fn moved_blocks_are_found_when_asked() {
     assert!(f.reasons.iter().any(|r| r.contains("found at a new place")));
     // The first recovery's incomplete file says so in its name; the whole one is big.bin.
     assert!(out.join("test/dir/big (incomplete).bin").is_file());
-    assert_eq!(f.out_path.as_deref(), Some(out.join("test/dir/big.bin").as_path()));
+    assert_eq!(
+        f.out_path.as_deref(),
+        Some(out.join("test/dir/big.bin").as_path())
+    );
 }
 
 #[test]

@@ -149,10 +149,13 @@ fn every_snapshot_is_listed_and_a_deleted_file_comes_from_the_one_that_holds_it(
     h.run();
     assert_eq!(*opened.lock().unwrap(), vec![d.join("out")]);
 
-    // Choosing snapshot 2 by hand: it no longer holds the file, and says so.
+    // Choosing snapshot 2 by hand: it no longer holds the file, and says so; the automatic
+    // choice still names snapshot 1.
     h.get_by_label_contains("Snapshot 2 of").click();
     h.run();
     assert_eq!(h.state().snapshot.chosen, Some(2));
+    h.get_by_label("Snapshot 2 does not hold 1 of the picked files (deleted before it was taken, or made after).");
+    h.get_by_label_contains("— snapshot 1 for the picked files");
 
     // A restart: the image given on the command line opens in Snapshot, list and all.
     drop(h);
@@ -292,7 +295,7 @@ fn the_demo_runs_in_one_click_shows_what_recovery_did_and_reuses_its_folder() {
     assert_eq!(report.out_dir, folder);
     assert_eq!(h.state().demo.stage, 3, "step 4 first");
     assert!(h.state().demo.map.catalog.is_none(), "no map on step 4");
-    h.get_by_label("Found on the scrambled disk");
+    h.get_by_label("Its SBX copy, found on the scrambled disk");
     for f in &report.files {
         assert!(f.sbx_pieces_found > 1, "{}: scrambled into pieces", f.name);
         h.get_by_label(&format!(
@@ -302,8 +305,6 @@ fn the_demo_runs_in_one_click_shows_what_recovery_did_and_reuses_its_folder() {
         h.get_by_label(&format!("safe — verified, saved as {}", f.name));
     }
     h.get_by_label_contains("SBX recovery reads every block's own label");
-    h.get_by_label("What carving and a hash are").click();
-    h.run();
     h.get_by_label_contains("Carving is what most undelete tools do");
     h.get_by_label_contains("A hash is a fingerprint");
     // Steps 1–3 are the disk maps.

@@ -172,10 +172,13 @@ impl DemoTab {
                     }
                     None => recovered_ui(ui, r),
                 }
-                ui.collapsing("What carving and a hash are", |ui| {
-                    ui.label(CARVING);
-                    ui.label(HASH);
-                });
+                egui::CollapsingHeader::new("What carving and a hash are")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        ui.label(CARVING);
+                        ui.label(HASH);
+                    });
+                ui.strong("Carving and SBX recovery, file by file:");
                 results_ui(ui, r);
             }
             Some(Err(p)) => p.ui(ui),
@@ -261,7 +264,11 @@ fn recovered_ui(ui: &mut egui::Ui, r: &DemoReport) {
     egui::Grid::new("demo recovered")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["File", "Found on the scrambled disk", "Result"] {
+            for h in [
+                "File",
+                "Its SBX copy, found on the scrambled disk",
+                "Result",
+            ] {
                 ui.strong(h);
             }
             ui.end_row();
@@ -305,7 +312,13 @@ fn results_ui(ui: &mut egui::Ui, r: &DemoReport) {
     egui::Grid::new("demo results")
         .striped(true)
         .show(ui, |ui| {
-            for h in ["File", "Size", "Stored in", "Carving", "SBX recovery"] {
+            for h in [
+                "File",
+                "Size",
+                "Stored on the floppy in",
+                "Carving",
+                "SBX recovery",
+            ] {
                 ui.strong(h);
             }
             ui.end_row();

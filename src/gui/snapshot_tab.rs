@@ -9,7 +9,7 @@ use super::dialogs::{Dialogs, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
 pub use super::snapshot_tree::Folder;
-use super::snapshot_tree::{Plan, count, folder_ui, picked_totals, plan};
+use super::snapshot_tree::{Plan, Summary, count, folder_ui, plan, summarise};
 use crate::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
 use crate::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
 use crate::engine::ext4::{SnapshotInfo, Snapshots};
@@ -52,6 +52,8 @@ pub struct SnapshotTab {
     load_job: Option<Job<Option<Loaded>>>,
     /// The image the snapshot beside it was last looked for (a new image is followed).
     followed: Option<PathBuf>,
+    /// The picks summed up, for these picks and this chosen snapshot.
+    summary: Option<(BTreeSet<Vec<u8>>, Option<i64>, Summary)>,
     /// Where "Open folder" shows the recovered files.
     pub saved_to: Option<PathBuf>,
     create_job: Option<Job<CreateReport>>,
@@ -94,11 +96,12 @@ impl SnapshotTab {
     /// A newly chosen image (button, drop, command line, disk picker): its snapshots, when a
     /// snapshot file lies beside it and no other snapshot file was chosen.
     fn follow_image(&mut self, ctx: &egui::Context) {
-        if self.image == self.followed {
+        // While a job runs the image is looked at again on a later frame.
+        if self.image == self.followed || self.busy() {
             return;
         }
         self.followed = self.image.clone();
-        if self.snapshot_file.is_some() || self.busy() {
+        if self.snapshot_file.is_some() {
             return;
         }
         self.loaded = None;
@@ -128,6 +131,7 @@ impl SnapshotTab {
                         self.chosen = None;
                     }
                     self.loaded = Some(l);
+                    self.summary = None;
                 }
                 Ok(None) => self.loaded = None,
                 Err(e) => self.load_error = Some(Problem::new(&e)),
@@ -140,8 +144,10 @@ impl SnapshotTab {
             let ok = r.is_ok();
             self.created = Some(r.map_err(|e| Problem::new(&e)));
             self.create_job = None;
+            // The new list; a snapshot file beside the image stays "beside the image", so
+            // choosing another image later brings that image's snapshots.
             if ok && let Some(p) = self.snapshot_path() {
-                self.open(ctx, p);
+                self.load(ctx, p, false);
             }
         }
         if let Some(j) = self.recover_job.as_mut()
@@ -291,8 +297,16 @@ impl SnapshotTab {
             "{} in this file — choose the one to recover from:",
             count(l.snapshots.len() as u64, "snapshot", "snapshots")
         ));
-        let plan = plan(&l.tree, &self.picked, self.chosen, newest);
-        let auto = match &plan {
+        let fresh =
+            matches!(&self.summary, Some((p, c, _)) if *p == self.picked && *c == self.chosen);
+        if !fresh {
+            let s = summarise(&l.tree, &self.picked, self.chosen, newest);
+            self.summary = Some((self.picked.clone(), self.chosen, s));
+        }
+        let Some((_, _, sum)) = &self.summary else {
+            return;
+        };
+        let auto = match &sum.auto {
             Plan::One(id, _) if self.picked.is_empty() => format!(" — now snapshot {id}"),
             Plan::One(id, _) => format!(" — snapshot {id} for the picked files"),
             Plan::Each(groups) => format!(
@@ -312,11 +326,25 @@ impl SnapshotTab {
         for s in l.snapshots.iter().rev() {
             ui.radio_value(&mut self.chosen, Some(s.id), snapshot_line(s));
         }
-        let (n, bytes) = picked_totals(&l.tree, &self.picked);
+        if let Some(id) = self.chosen
+            && sum.not_in_chosen > 0
+        {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "Snapshot {id} does not hold {} of the picked files (deleted before it was taken, or made after).",
+                    sum.not_in_chosen
+                ),
+            );
+        }
         ui.horizontal(|ui| {
-            ui.label(match n {
+            ui.label(match sum.files {
                 0 => "0 files picked".to_string(),
-                _ => format!("{} picked ({})", count(n, "file", "files"), human(bytes)),
+                n => format!(
+                    "{} picked ({})",
+                    count(n, "file", "files"),
+                    human(sum.bytes)
+                ),
             });
             if ui.button("Pick everything").clicked() {
                 self.picked = BTreeSet::from([b"/".to_vec()]);

@@ -157,16 +157,7 @@ pub fn plan(tree: &Folder, picked: &BTreeSet<Vec<u8>>, chosen: Option<i64>, newe
     if let Some(id) = chosen {
         return one(id);
     }
-    let mut files = Vec::new();
-    for k in outermost(picked) {
-        if k.ends_with(b"/") {
-            if let Some(f) = tree.folder(k) {
-                f.each_file(&mut files);
-            }
-        } else if let Some(f) = tree.file(k) {
-            files.push(f);
-        }
-    }
+    let files = expand(tree, picked);
     let Some(first) = files.first() else {
         return one(newest);
     };
@@ -185,6 +176,55 @@ pub fn plan(tree: &Folder, picked: &BTreeSet<Vec<u8>>, chosen: Option<i64>, newe
         }
     }
     Plan::Each(groups.into_iter().rev().collect())
+}
+
+/// Every file the picks cover (a picked folder: every file below it).
+fn expand<'a>(tree: &'a Folder, picked: &BTreeSet<Vec<u8>>) -> Vec<&'a TreeFile> {
+    let mut files = Vec::new();
+    for k in outermost(picked) {
+        if k.ends_with(b"/") {
+            if let Some(f) = tree.folder(k) {
+                f.each_file(&mut files);
+            }
+        } else if let Some(f) = tree.file(k) {
+            files.push(f);
+        }
+    }
+    files
+}
+
+/// What the tab says about the picks: counted once per change of the picks or the chosen
+/// snapshot, not every frame (a picked folder may hold many thousands of files).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub files: u64,
+    pub bytes: u64,
+    /// Where the files would come from without a chosen snapshot.
+    pub auto: Plan,
+    /// Picked files the chosen snapshot does not hold.
+    pub not_in_chosen: u64,
+}
+
+pub fn summarise(
+    tree: &Folder,
+    picked: &BTreeSet<Vec<u8>>,
+    chosen: Option<i64>,
+    newest: i64,
+) -> Summary {
+    let (files, bytes) = picked_totals(tree, picked);
+    let not_in_chosen = match chosen {
+        Some(id) => expand(tree, picked)
+            .iter()
+            .filter(|f| !f.held.contains(&id))
+            .count() as u64,
+        None => 0,
+    };
+    Summary {
+        files,
+        bytes,
+        auto: plan(tree, picked, None, newest),
+        not_in_chosen,
+    }
 }
 
 /// A folder's line (pick the whole folder) and, when opened, its contents. Inside a picked
@@ -300,6 +340,9 @@ mod tests {
             Plan::One(1, vec![b"/c.txt".to_vec()])
         );
         assert_eq!(plan(&tree, &set(&["/"]), None, 2), Plan::One(1, vec![]));
+        let s = summarise(&tree, &set(&["/p/"]), Some(2), 2);
+        assert_eq!((s.files, s.bytes, s.not_in_chosen), (2, 30, 1));
+        assert_eq!(s.auto, Plan::One(1, vec![b"/p".to_vec()]));
         let tree = Folder::build(vec![
             (1, vec![e("/old.jpg", 1)]),
             (2, vec![e("/new.jpg", 1)]),
