@@ -126,8 +126,8 @@ impl App {
     }
 
     /// Files given on the command line or by a file manager ("Open with"): snapshots
-    /// (`*.snapshot.sqlite`) open in Snapshot, scan catalogues open their scan, containers go
-    /// to Decode, anything else goes to Encode.
+    /// (`*.snapshot.sqlite`) and ext2/3/4 disk images open in Snapshot, scan catalogues open
+    /// their scan, containers go to Decode, anything else goes to Encode.
     pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let ext = |p: &std::path::Path| {
             p.extension()
@@ -144,6 +144,11 @@ impl App {
                 }
                 "sqlite" | "db3" => self.open_catalog(ctx, p),
                 "sbx" | "ecsbx" => containers.push(p),
+                // A few small reads (the superblock magic, partition tables).
+                _ if crate::engine::ext4::image::holds_ext(&p) => {
+                    self.snapshot.image = Some(p);
+                    self.tab = Tab::Snapshot;
+                }
                 _ => {
                     self.encode.files.push(p);
                     self.tab = Tab::Encode;

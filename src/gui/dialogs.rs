@@ -10,6 +10,9 @@ pub trait Dialogs {
     fn unavailable(&self) -> bool {
         false
     }
+    /// Show `folder` in the file manager ("Open folder" after saving). Tests record it; the
+    /// default launches nothing.
+    fn open_folder(&mut self, _folder: &std::path::Path) {}
 }
 
 /// The "Output folder: … [Choose output folder…]" row shared by the tabs; `none` says where
@@ -100,5 +103,19 @@ impl Dialogs for NativeDialogs {
 
     fn unavailable(&self) -> bool {
         self.unavailable
+    }
+
+    fn open_folder(&mut self, folder: &std::path::Path) {
+        let program = if cfg!(windows) {
+            "explorer"
+        } else if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        // Started, then waited for on its own thread (no zombie, no wait on the UI thread).
+        if let Ok(mut child) = std::process::Command::new(program).arg(folder).spawn() {
+            std::thread::spawn(move || child.wait());
+        }
     }
 }

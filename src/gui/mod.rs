@@ -14,7 +14,9 @@ pub mod recover_tab;
 pub mod scan_tab;
 pub mod settings;
 pub mod snapshot_tab;
+pub mod snapshot_tree;
 pub mod start;
+pub mod when;
 
 pub use app::App;
 
