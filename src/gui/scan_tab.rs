@@ -32,7 +32,6 @@ pub struct ScanTab {
     pub paused: Option<(u64, u64)>,
     /// The layout of the scanned source, refreshed while the scan runs.
     pub map: BlockMap,
-    last_map: Option<std::time::Instant>,
 }
 
 impl ScanTab {
@@ -54,17 +53,11 @@ impl ScanTab {
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<PathBuf> {
         self.map.poll(ctx);
         let mut finished = None;
-        // While scanning, redraw the map from what is committed, about once a second.
+        // While scanning, the map reloads what is committed as fast as loading allows.
         if let (Some(job), Some(catalog)) = (&self.job, self.catalog_path())
             && job.progress.is_some()
-            && !self.map.busy()
-            && self
-                .last_map
-                .is_none_or(|t| t.elapsed().as_secs_f32() > 1.0)
-            && catalog.exists()
         {
-            self.last_map = Some(std::time::Instant::now());
-            self.map.load(ctx, catalog, None);
+            self.map.keep_up(ctx, catalog);
         }
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
@@ -83,8 +76,9 @@ impl ScanTab {
                 Err(e) => self.report = Some(Err(Problem::new(&e))),
             }
             // The map shows what was committed, finished or not.
+            self.map.live = false;
             if let Some(c) = self.catalog_path().filter(|c| c.exists()) {
-                self.map.load(ctx, c, None);
+                self.map.reload(ctx, c);
             }
             self.job = None;
         }
