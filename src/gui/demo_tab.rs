@@ -4,7 +4,7 @@
 //! each stage and the two results side by side. The demo only writes into its own new folder.
 
 use super::block_map::BlockMap;
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
 use crate::engine::demo::{self, DemoOpts, DemoReport};
@@ -64,7 +64,7 @@ impl DemoTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Why SBX survives what carving cannot");
         ui.label(
             "The demo puts a few files and their SBX copies on a simulated floppy whose free \
