@@ -203,3 +203,84 @@ fn catalogue_file_and_disk_image_are_chosen_in_the_apps_chooser() {
     wait(&mut h);
     assert_eq!(h.state().snapshot.image, Some(d.join("disk.img")));
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Plays a machine where /dev/sdb exists but this user may not read it.
+fn sdb_denied(path: &Path) -> seqbox::engine::disks::Checked {
+    use seqbox::engine::disks::{self, Checked};
+    if path == Path::new("/dev/sdb") {
+        Checked::Denied
+    } else {
+        disks::check(path)
+    }
+}
+
+#[test]
+fn the_disk_picker_lists_disks_checks_paths_and_says_how_to_get_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("card.img");
+    std::fs::write(&img, vec![0u8; 8192]).unwrap();
+    let mut h = harness();
+    wait(&mut h);
+    h.get_by_label("Scan").click();
+    h.run();
+    {
+        let picker = &mut h.state_mut().scan.picker;
+        picker.sys = fixture("sys");
+        picker.mountinfo = fixture("sys.mountinfo");
+        picker.check = sdb_denied;
+    }
+    h.get_by_label("Choose a disk…").click();
+    wait(&mut h);
+    h.get_by_label("Disks attached to this computer");
+    h.get_by_label("/dev/sda — WDC WD10EZEX-08W, 931.5 GiB, SATA");
+    h.get_by_label("/dev/sdb1 — partition, 7.5 GiB, in use (mounted at /media/me/My Photos)");
+    h.get_by_label("/dev/mmcblk0 — SD64G, 29.7 GiB, memory card, read-only");
+    // A disk this user may not read: one sentence and the exact commands, nothing added.
+    h.get_by_label("/dev/sdb — SanDisk Cruzer Blade, 7.5 GiB, USB, removable")
+        .click();
+    wait(&mut h);
+    h.get_by_label_contains("You may not read /dev/sdb.");
+    let user = std::env::var("USER").unwrap_or_else(|_| "$USER".into());
+    h.get_by_label(&format!("sudo setfacl -m u:{user}:r /dev/sdb"));
+    h.get_by_label("sudo seqbox gui /dev/sdb");
+    assert!(h.state().scan.sources.is_empty());
+    // A typed path that is not there is refused in one sentence; Enter adds one that is.
+    h.get_by_label("or type a path:").click();
+    h.run();
+    h.get_by_label("or type a path:")
+        .type_text("/nowhere/disk.img");
+    h.run();
+    h.get_by_label("Add").click();
+    wait(&mut h);
+    h.get_by_label("There is nothing at /nowhere/disk.img.");
+    h.get_by_label("or type a path:").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("or type a path:")
+        .type_text(img.to_str().unwrap());
+    h.run();
+    h.key_press(egui::Key::Enter);
+    wait(&mut h);
+    assert_eq!(h.state().scan.sources, vec![img.clone()]);
+    assert!(h.query_by_label_contains("There is nothing").is_none());
+    assert_eq!(h.state().scan.picker.typed, "", "the added path is cleared");
+    // A folder is not a disk.
+    h.get_by_label("or type a path:").focus();
+    h.run();
+    h.get_by_label("or type a path:")
+        .type_text(dir.path().to_str().unwrap());
+    h.run();
+    h.get_by_label("Add").click();
+    wait(&mut h);
+    h.get_by_label(&format!(
+        "{} is a folder: choose a disk or a disk image file.",
+        dir.path().display()
+    ));
+    assert_eq!(h.state().scan.sources, vec![img]);
+}
