@@ -120,7 +120,8 @@ fn disk(root: &Path, block: &Path, name: &str, mounts: &[Mount]) -> Option<Disk>
     ]
     .into_iter()
     .flatten()
-    .filter(|s| !s.is_empty() && s != "ATA")
+    // "ATA" and PCI vendor numbers ("0x1af4") say nothing to a person.
+    .filter(|s| !s.is_empty() && s != "ATA" && !s.starts_with("0x"))
     .collect::<Vec<_>>()
     .join(" ");
     // Memory cards name themselves in `name`.
