@@ -54,12 +54,13 @@ fn wait(h: &mut Harness<'static, App>) {
     h.run();
 }
 
-/// Scan tab → "Add images…" (the script's next pick) → "Start scan", until it is done.
+/// Scan tab → "Disk image file…" (the script's next pick) → "Start scan", until it is done.
 fn scan_in_app(h: &mut Harness<'static, App>) {
     h.get_by_label("Scan").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    // The file is checked (exists, readable, size) on a worker before it is added.
+    wait(h);
     h.get_by_label("Start scan").click();
     wait(h);
 }
@@ -427,8 +428,9 @@ fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
     h.run();
     h.get_by_label("Scan").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    // The file is checked (exists, readable, size) on a worker before it is added.
+    wait(&mut h);
     h.get_by_label("Start scan").click();
     // Pause once a few commits (every 16 MiB) are in the catalogue.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -586,24 +588,32 @@ fn the_map_draws_any_of_the_scanned_sources() {
 }
 
 #[test]
-fn without_file_dialogs_the_app_says_so_and_a_folder_can_be_typed() {
+fn without_file_dialogs_the_apps_own_chooser_picks_a_folder() {
     let dir = tempfile::tempdir().unwrap();
+    let typed = dir.path().join("rescued");
+    std::fs::create_dir(&typed).unwrap();
     let mut h = harness(Scripted {
         broken: true,
         ..Default::default()
     });
     h.run();
-    h.get_by_label_contains("No file dialog could be opened on this desktop");
+    assert!(
+        h.query_by_label_contains("No file dialog could be opened")
+            .is_none()
+    );
     h.get_by_label("Recover").click();
     h.run();
-    let typed = dir.path().join("rescued");
-    h.get_by_label("or type it:").click();
+    h.get_by_label("Choose output folder…").click();
+    wait(&mut h);
+    h.get_by_label("Folder:").focus();
     h.run();
-    h.get_by_label("or type it:")
-        .type_text(typed.to_str().unwrap());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Folder:").type_text(typed.to_str().unwrap());
     h.run();
-    h.get_by_label("Use this folder").click();
-    h.run();
+    h.get_by_label("Go").click();
+    wait(&mut h);
+    h.get_by_label("Choose this folder").click();
+    wait(&mut h);
     assert_eq!(h.state().recover.out_dir.as_ref(), Some(&typed));
     h.get_by_label_contains(&format!("Output folder: {}", typed.display()));
 }

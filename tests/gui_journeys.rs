@@ -145,8 +145,8 @@ fn get_files_back_journey() {
 
     let mut h = start(script, "Get files back from a damaged or wiped disk");
     at_step(&h, "Step 1 of 4: Choose the disk or disk image", Tab::Scan);
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    wait(&mut h);
     at_step(&h, "Step 2 of 4: Press \"Start scan\"", Tab::Scan);
     h.get_by_label("Start scan").click();
     wait(&mut h);
@@ -179,8 +179,8 @@ fn recover_deleted_files_from_a_snapshot_journey() {
 
     let mut h = start(script, "Recover deleted files from an ext4 disk (snapshot)");
     at_step(&h, "Step 1 of 4: Choose the ext4 disk", Tab::Snapshot);
-    h.get_by_label("Choose disk image…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    wait(&mut h);
     h.get_by_label("Take snapshot").click();
     wait(&mut h);
     at_step(&h, "Step 2 of 4: Pick the files", Tab::Snapshot);
@@ -276,8 +276,8 @@ fn scan_and_recover_say_what_happened_in_plain_words() {
     // A disk with one protected file: scanned, and recovered.
     h.get_by_label("Scan").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    wait(&mut h);
     h.get_by_label("Start scan").click();
     wait(&mut h);
     h.get_by_label("Scan finished: 1 protected file found. Get it back in the Recover tab.");
@@ -298,8 +298,8 @@ fn scan_and_recover_say_what_happened_in_plain_words() {
     h.run();
     h.get_by_label("Clear list").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    wait(&mut h);
     h.get_by_label("Start scan").click();
     wait(&mut h);
     h.get_by_label("No protected files were found on this disk.");

@@ -8,6 +8,7 @@ pub mod check;
 pub mod container;
 pub mod decode;
 pub mod demo;
+pub mod disks;
 pub mod encode;
 pub mod ext4;
 pub mod fat;

@@ -3,7 +3,7 @@
 
 use super::decode_tab::DecodeTab;
 use super::demo_tab::DemoTab;
-use super::dialogs::Dialogs;
+use super::dialogs::{Choosers, Dialogs};
 use super::encode_tab::EncodeTab;
 use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
@@ -32,7 +32,7 @@ pub struct App {
     pub recover: RecoverTab,
     pub snapshot: SnapshotTab,
     pub demo: DemoTab,
-    pub dialogs: Box<dyn Dialogs>,
+    pub dialogs: Choosers,
     pub settings: Settings,
     /// The theme shown (light or dark).
     pub light: bool,
@@ -67,7 +67,7 @@ impl App {
             recover: RecoverTab::default(),
             snapshot: SnapshotTab::default(),
             demo: DemoTab::default(),
-            dialogs,
+            dialogs: Choosers::new(dialogs),
             settings,
             saver: file.map(Saver::new),
             light: false,
@@ -192,6 +192,9 @@ impl App {
             || self.recover.busy()
             || self.snapshot.busy()
             || self.demo.busy()
+            || self.dialogs.busy()
+            || self.scan.picker.busy()
+            || self.snapshot.picker.busy()
     }
 }
 
@@ -277,16 +280,6 @@ impl eframe::App for App {
             });
         });
         self.guide(ui);
-        if self.dialogs.unavailable() {
-            egui::Panel::bottom("no dialogs").show(ui, |ui| {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    "No file dialog could be opened on this desktop (xdg-desktop-portal is not \
-                     running). Drop files on the window instead, or start the app with them: \
-                     seqbox gui FILE…",
-                );
-            });
-        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
                 Tab::Start => {
@@ -295,10 +288,10 @@ impl eframe::App for App {
                         self.journey_step = None;
                     }
                 }
-                Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
-                Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
+                Tab::Encode => self.encode.ui(ui, &mut self.dialogs),
+                Tab::Decode => self.decode.ui(ui, &mut self.dialogs),
                 Tab::Scan => {
-                    match self.scan.ui(ui, self.dialogs.as_mut()) {
+                    match self.scan.ui(ui, &mut self.dialogs) {
                         Some(ScanAction::Focus(uid)) => {
                             // An SBX cell clicked on the map: that container, in Recover.
                             self.recover.focus(uid);
@@ -308,10 +301,10 @@ impl eframe::App for App {
                         None => {}
                     }
                 }
-                Tab::Snapshot => self.snapshot.ui(ui, self.dialogs.as_mut()),
-                Tab::Demo => self.demo.ui(ui, self.dialogs.as_mut()),
+                Tab::Snapshot => self.snapshot.ui(ui, &mut self.dialogs),
+                Tab::Demo => self.demo.ui(ui, &mut self.dialogs),
                 Tab::Recover => {
-                    if let Some(uid) = self.recover.ui(ui, self.dialogs.as_mut()) {
+                    if let Some(uid) = self.recover.ui(ui, &mut self.dialogs) {
                         // A container picked in the table: its cells outlined on the map.
                         self.scan.map.highlight = Some(uid);
                         self.tab = Tab::Scan;
@@ -319,6 +312,8 @@ impl eframe::App for App {
                 }
             });
         });
+        // The app's own chooser, when one is open, over everything.
+        self.dialogs.ui(ui.ctx());
         self.remember();
     }
 }

@@ -1,7 +1,7 @@
 //! The Decode tab: open containers, see what they hold before decoding, decode them to a
 //! folder or only check them, and read the result in plain words.
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
 use crate::engine::decode::DecodeOpts;
@@ -75,11 +75,12 @@ impl DecodeTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Get files back from containers");
         ui.horizontal(|ui| {
-            if ui.button("Open containers…").clicked() {
-                let picked = dialogs.pick_files("SBX containers");
+            let open = ui.button("Open containers…");
+            let picked = dialogs.files(&open, "SBX containers");
+            if !picked.is_empty() {
                 self.add(ui.ctx(), picked);
             }
             if !self.containers.is_empty() && ui.button("Clear list").clicked() {

@@ -6,7 +6,7 @@
 //! cleared, anything else makes it ask first); the UI thread touches no file.
 
 use super::block_map::BlockMap;
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, tone_color};
 use crate::engine::demo::{self, DemoFile, DemoOpts, DemoReport, Reuse};
@@ -108,7 +108,7 @@ impl DemoTab {
             .join(FOLDER)
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Why SBX survives what carving cannot");
         ui.label(INTRO);
         if let Some(job) = &self.job {

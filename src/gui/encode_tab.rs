@@ -1,7 +1,7 @@
 //! The Encode tab: pick files, choose protection in plain words, encode, and check what was
 //! written.
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, progress_ui};
 use super::problem::Problem;
 use crate::engine::encode::{EncodeOpts, RsParams, Target};
@@ -105,7 +105,7 @@ impl EncodeTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Protect files");
         if self.job.is_some() {
             self.running_ui(ui);
@@ -182,11 +182,10 @@ impl EncodeTab {
 
     /// The files to encode, each with its result from the last run, and the buttons to change
     /// the list.
-    fn list_ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    fn list_ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.horizontal(|ui| {
-            if ui.button("Add files…").clicked() {
-                self.files.extend(dialogs.pick_files("Files to protect"));
-            }
+            let add = ui.button("Add files…");
+            self.files.extend(dialogs.files(&add, "Files to protect"));
             if !self.files.is_empty() && ui.button("Clear list").clicked() {
                 self.files.clear();
                 self.results.clear();

@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod block_map;
+pub mod chooser;
 pub mod decode_tab;
 pub mod demo_tab;
 pub mod dialogs;
+pub mod disk_picker;
 pub mod encode_tab;
 pub mod jobs;
 pub mod map_hover;

@@ -1,7 +1,7 @@
 //! The Recover tab: the containers a scan found, with how complete each is; pick some or all
 //! and get the files back, with the result of each in plain words.
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui, tone_color};
 use crate::engine::catalog::{Catalog, ContainerRow};
@@ -115,7 +115,7 @@ impl RecoverTab {
     }
 
     /// Draw the tab; returns a container whose "Map" button was pressed.
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<u64> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) -> Option<u64> {
         let mut show = None;
         ui.heading("Get files back from a scan");
         ui.horizontal(|ui| {
@@ -123,9 +123,8 @@ impl RecoverTab {
                 Some(c) => format!("Catalogue: {}", c.display()),
                 None => "No catalogue yet: scan first, or open one.".into(),
             });
-            if ui.button("Open catalogue…").clicked()
-                && let Some(c) = dialogs.pick_files("Catalogue").into_iter().next()
-            {
+            let open = ui.button("Open catalogue…");
+            if let Some(c) = dialogs.files(&open, "Catalogue").into_iter().next() {
                 self.open(ui.ctx(), c);
             }
         });

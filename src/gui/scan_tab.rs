@@ -2,7 +2,8 @@
 //! resume.
 
 use super::block_map::BlockMap;
-use super::dialogs::Dialogs;
+use super::dialogs::Choosers;
+use super::disk_picker::DiskPicker;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
 use crate::engine::Error;
@@ -24,8 +25,8 @@ pub struct ScanTab {
     /// Chosen catalogue; default beside the first source.
     pub catalog: Option<PathBuf>,
     pub password: String,
-    /// A device path being typed in.
-    pub device: String,
+    /// Disks, partitions, image files and typed paths, each checked before it is added.
+    pub picker: DiskPicker,
     job: Option<Job<ScanReport>>,
     pub report: Option<Result<ScanReport, Problem>>,
     /// The last scan was paused; starting again resumes it from its last commit.
@@ -99,57 +100,37 @@ impl ScanTab {
     }
 
     /// Draw the tab; returns what a click asks of the other tabs.
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<ScanAction> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) -> Option<ScanAction> {
         let mut action = None;
         ui.heading("Find SBX blocks on a disk");
         ui.label("Disk images and devices are only ever read, never written.");
-        ui.horizontal(|ui| {
-            if ui.button("Add images…").clicked() {
-                self.sources
-                    .extend(dialogs.pick_files("Disk images or devices"));
+        for p in self.picker.ui(ui, dialogs, "Disk images or devices") {
+            if !self.sources.contains(&p) {
+                self.sources.push(p);
             }
-            if !self.sources.is_empty() && ui.button("Clear list").clicked() {
-                self.sources.clear();
-            }
-            // Dialogs often hide device nodes: a device can be typed in.
-            let l = ui.label("or a device:");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.device)
-                    .hint_text("/dev/sdb")
-                    .desired_width(120.0),
-            )
-            .labelled_by(l.id);
-            if ui
-                .add_enabled(
-                    !self.device.trim().is_empty(),
-                    egui::Button::new("Add device"),
-                )
-                .clicked()
-            {
-                self.sources.push(PathBuf::from(self.device.trim()));
-                self.device.clear();
-            }
-        });
+        }
         for s in &self.sources {
             ui.label(s.display().to_string());
+        }
+        if !self.sources.is_empty() && ui.button("Clear list").clicked() {
+            self.sources.clear();
         }
         ui.horizontal(|ui| {
             ui.label(match self.catalog_path() {
                 Some(c) => format!("Catalogue: {}", c.display()),
                 None => "Catalogue: beside the first image".into(),
             });
-            if ui.button("Choose catalogue…").clicked()
-                && let Some(c) = dialogs.save_file("Catalogue file", "scan.sbxscan.sqlite")
-            {
+            let choose = ui.button("Choose catalogue…");
+            if let Some(c) = dialogs.save(&choose, "Catalogue file", "scan.sbxscan.sqlite") {
                 self.catalog = Some(c);
             }
-            if self.job.is_none()
-                && ui
-                    .button("Open a previous scan…")
+            let open = self.job.is_none().then(|| {
+                ui.button("Open a previous scan…")
                     .on_hover_text("Show the map and the containers of a catalogue made earlier")
-                    .clicked()
+            });
+            if let Some(open) = open
                 && let Some(c) = dialogs
-                    .pick_files("A catalogue (.sbxscan.sqlite) from an earlier scan")
+                    .files(&open, "A catalogue (.sbxscan.sqlite) from an earlier scan")
                     .into_iter()
                     .next()
             {

@@ -5,7 +5,7 @@
 //! files come back from the newest snapshot that holds them. The image is only ever read;
 //! loading and recovering run on worker threads (the UI thread opens no file).
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
 pub use super::snapshot_tree::Folder;
@@ -59,6 +59,8 @@ pub struct SnapshotTab {
     create_job: Option<Job<CreateReport>>,
     recover_job: Option<Job<RecoverReport>>,
     pub load_error: Option<Problem>,
+    /// Chooses the disk image or device (checked before it is taken).
+    pub picker: super::disk_picker::DiskPicker,
 }
 
 impl SnapshotTab {
@@ -159,41 +161,37 @@ impl SnapshotTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Snapshots of an ext4 disk");
         ui.label(
             "A snapshot records where every file lives, with a checksum of each block. \
              Later, even after a file is deleted, it can be read back and proven intact.",
         );
-        ui.horizontal(|ui| {
-            ui.label(match &self.image {
-                Some(i) => format!("Disk image: {}", i.display()),
-                None => "Disk image: not chosen".into(),
-            });
-            if ui.button("Choose disk image…").clicked()
-                && let Some(i) = dialogs
-                    .pick_files("An ext4 disk image or device")
-                    .into_iter()
-                    .next()
-            {
-                self.image = Some(i);
-            }
+        ui.label(match &self.image {
+            Some(i) => format!("Disk image: {}", i.display()),
+            None => "Disk image: not chosen".into(),
         });
+        if let Some(i) = self
+            .picker
+            .ui(ui, dialogs, "An ext4 disk image or device")
+            .pop()
+        {
+            self.image = Some(i);
+        }
         ui.horizontal(|ui| {
             ui.label(match self.snapshot_path() {
                 Some(s) => format!("Snapshot file: {}", s.display()),
                 None => "Snapshot file: beside the image".into(),
             });
-            if ui.button("Choose snapshot file…").clicked()
-                && let Some(s) = dialogs.save_file("Snapshot file", "disk.snapshot.sqlite")
-            {
+            let choose = ui.button("Choose snapshot file…");
+            if let Some(s) = dialogs.save(&choose, "Snapshot file", "disk.snapshot.sqlite") {
                 self.snapshot_file = Some(s);
             }
-            if ui.button("Open snapshot…").clicked()
-                && let Some(s) = dialogs
-                    .pick_files("A snapshot (.sqlite)")
-                    .into_iter()
-                    .next()
+            let open = ui.button("Open snapshot…");
+            if let Some(s) = dialogs
+                .files(&open, "A snapshot (.sqlite)")
+                .into_iter()
+                .next()
             {
                 self.open(ui.ctx(), s);
             }

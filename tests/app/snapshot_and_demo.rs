@@ -24,8 +24,9 @@ fn a_deleted_file_comes_back_from_a_snapshot_with_a_verdict() {
     h.run();
     h.get_by_label("Snapshot").click();
     h.run();
-    h.get_by_label("Choose disk image…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    // The image is checked (exists, readable, size) on a worker before it is taken.
+    wait(&mut h);
     h.get_by_label("Take snapshot").click();
     wait(&mut h);
     h.get_by_label_contains("taken:");
