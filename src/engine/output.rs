@@ -127,6 +127,18 @@ pub fn unique_path(target: &Path) -> PathBuf {
         .expect("a free name")
 }
 
+/// `dir/stem (incomplete).ext` for `path`: the name an incomplete file is kept under, so
+/// nobody takes it for the whole file.
+pub fn incomplete_path(path: &Path) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
+    name.push(" (incomplete)");
+    if let Some(e) = path.extension() {
+        name.push(".");
+        name.push(e);
+    }
+    path.with_file_name(name)
+}
+
 /// A file being written under a temporary name beside its final path. Dropping it without
 /// [`AtomicFile::commit`] removes the temporary file, so a failed or cancelled job leaves
 /// nothing behind.
@@ -187,6 +199,18 @@ impl AtomicFile {
         let mut f = AtomicFile::create(&unique_path(target), true)?;
         f.unique = true;
         Ok(f)
+    }
+
+    /// Give the file another final name in the same folder (a decode kept incomplete is
+    /// saved as `NAME (incomplete).ext`); with `unique` the next free `name (n).ext` is taken
+    /// when that one exists, now and at commit.
+    pub fn retarget(&mut self, target: &Path, unique: bool) {
+        self.target = if unique {
+            unique_path(target)
+        } else {
+            target.to_path_buf()
+        };
+        self.unique = unique;
     }
 
     /// Move the finished file to its final name, durably: the data is flushed to the disk
@@ -265,6 +289,11 @@ mod tests {
         assert_eq!(unique_path(&t), t);
         std::fs::write(&t, b"x").unwrap();
         assert_eq!(unique_path(&t), d.path().join("a (1).txt"));
+        assert_eq!(incomplete_path(&t), d.path().join("a (incomplete).txt"));
+        assert_eq!(
+            incomplete_path(&d.path().join("notes")),
+            d.path().join("notes (incomplete)")
+        );
     }
 
     #[test]

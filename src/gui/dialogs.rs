@@ -10,6 +10,11 @@ pub trait Dialogs {
     fn unavailable(&self) -> bool {
         false
     }
+    /// Show `dir` in the desktop's file manager ("Open folder" after saving). Does nothing
+    /// unless a desktop implementation says otherwise, so tests never launch anything.
+    fn open_folder(&mut self, dir: &std::path::Path) {
+        let _ = dir;
+    }
 }
 
 /// The "Output folder: … [Choose output folder…]" row shared by the tabs; `none` says where
@@ -100,5 +105,25 @@ impl Dialogs for NativeDialogs {
 
     fn unavailable(&self) -> bool {
         self.unavailable
+    }
+
+    fn open_folder(&mut self, dir: &std::path::Path) {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else if cfg!(windows) {
+            "explorer"
+        } else {
+            "xdg-open"
+        };
+        let dir = dir.to_path_buf();
+        // On a thread: the UI never waits for the file manager (nor reaps it on its thread).
+        std::thread::spawn(move || {
+            let _ = std::process::Command::new(opener)
+                .arg(&dir)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        });
     }
 }

@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod block_map;
+pub mod decode_rows;
 pub mod decode_tab;
 pub mod demo_tab;
 pub mod dialogs;
+pub mod encode_list;
 pub mod encode_tab;
 pub mod jobs;
 pub mod problem;
