@@ -305,8 +305,16 @@ fn each_container_has_its_own_password_and_plain_ones_never_use_it() {
     h.get_by_label(
         "“r100k.v1.pw-chbs.sbx” is not an SBX container, or it was protected with a password.",
     );
-    // Only the locked one asks.
+    // Only the locked one asks; decoding now says so and does not try it.
     assert!(h.query_by_label("Password for plain.doc.sbx:").is_none());
+    h.get_by_label("Decode files").click();
+    wait(&mut h);
+    h.get_by_label("1 of 2 containers safe; 1 needs its password.");
+    h.get_by_label(
+        "r100k.v1.pw-chbs.sbx: needs its password — type it in its row (or it is not an SBX \
+         container)",
+    );
+    assert_eq!(std::fs::read(d.join("plain (1).doc")).unwrap(), plain_data);
     let field = "Password for r100k.v1.pw-chbs.sbx:";
     h.get_by_label(field).click();
     h.run();

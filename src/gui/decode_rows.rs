@@ -93,6 +93,15 @@ pub fn row_ui(
                         }
                     });
             }
+            // Perhaps only locked: said in the warning colour, with the box to unlock it.
+            Some(Err(p)) if row.asks_password => {
+                ui.colored_label(ui.visuals().warn_fg_color, &p.sentence);
+                egui::CollapsingHeader::new("Details")
+                    .id_salt(("container problem", i, path))
+                    .show(ui, |ui| {
+                        ui.label(&p.details);
+                    });
+            }
             Some(Err(p)) => p.ui(ui),
         }
         if row.asks_password && !matches!(row.info, Some(Ok(_))) {

@@ -236,18 +236,31 @@ impl DecodeTab {
     }
 
     fn start(&mut self, ctx: &egui::Context, check_only: bool) {
-        let list: Vec<(PathBuf, Option<String>)> = self
+        // A container that asks for its password and has not been opened is not tried: it
+        // is said to need its password (the CLI would only fail on it).
+        let list: Vec<(PathBuf, Option<String>, bool)> = self
             .containers
             .iter()
             .zip(&self.rows)
-            .map(|(c, r)| (c.clone(), r.opened_with.clone()))
+            .map(|(c, r)| {
+                let locked = r.asks_password && !matches!(r.info, Some(Ok(_)));
+                (c.clone(), r.opened_with.clone(), locked)
+            })
             .collect();
         let out = self.out_dir.clone();
         let keep = self.keep_incomplete;
         self.results.clear();
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
             let mut out_list = Vec::new();
-            for (c, pw) in list {
+            for (c, pw, locked) in list {
+                if locked {
+                    out_list.push(Outcome {
+                        said: needs_password(&c),
+                        container: c,
+                        saved: None,
+                    });
+                    continue;
+                }
                 let hint = format!(
                     "command line: seqbox {}{} {}",
                     if check_only { "check" } else { "decode" },
@@ -294,6 +307,24 @@ impl DecodeTab {
             }
             Ok(out_list)
         }));
+    }
+}
+
+/// A container that showed no SBX block without a password and was given none that opens it.
+fn needs_password(c: &std::path::Path) -> Said {
+    Said {
+        verdict: Verdict::NeedsPassword,
+        line: format!(
+            "{}: {} — type it in its row (or it is not an SBX container)",
+            name(c),
+            Verdict::NeedsPassword.label()
+        ),
+        details: vec![format!(
+            "no SBX block found in {} without a password; command line: seqbox decode \
+             --password-file FILE {}",
+            c.display(),
+            shell_quote(&c.display().to_string())
+        )],
     }
 }
 

@@ -2,9 +2,11 @@
 //! and total size), each file's size and its container's expected size, and the containers
 //! already there with *Replace* / *Keep both* (never replaced without a click). What is on the
 //! disk is looked at by jobs — a walk per folder, a survey of sizes and existing outputs —
-//! so the UI thread never touches the disk here.
+//! so the UI thread never touches the disk here. What to do about an existing container is
+//! `encode_existing.rs`.
 
 use super::dialogs::Dialogs;
+pub use super::encode_existing::OnExisting;
 use super::encode_tab::{EncodeTab, FileResult, Folder};
 use super::jobs::{Job, human};
 use crate::engine::encode::{self, EncodeOpts, Target};
@@ -13,15 +15,6 @@ use crate::engine::{Error, calc};
 use crate::format::rs::Layout;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// What to do with a container that is already there.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum OnExisting {
-    /// Write over it (only ever on the user's click).
-    Replace,
-    /// Write the new one as `NAME (1).sbx`.
-    KeepBoth,
-}
 
 /// One file to encode and where its container goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,63 +298,6 @@ impl EncodeTab {
         ));
     }
 
-    /// The containers already there, all at once: "Replace all" / "Keep both for all".
-    fn conflicts_ui(&mut self, ui: &mut egui::Ui) {
-        let mut inputs: Vec<PathBuf> = self
-            .existing
-            .keys()
-            .filter(|i| !self.result_of.contains_key(*i))
-            .cloned()
-            .collect();
-        inputs.extend(
-            self.results
-                .iter()
-                .filter(|r| r.already_there)
-                .map(|r| r.input.clone()),
-        );
-        if inputs.len() < 2 {
-            return;
-        }
-        let mut chosen = None;
-        ui.horizontal_wrapped(|ui| {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("{} containers are already there.", inputs.len()),
-            );
-            if ui.button("Replace all").clicked() {
-                chosen = Some(OnExisting::Replace);
-            }
-            if ui.button("Keep both for all").clicked() {
-                chosen = Some(OnExisting::KeepBoth);
-            }
-        });
-        if let Some(c) = chosen {
-            for i in &inputs {
-                self.choices.insert(i.clone(), c);
-            }
-            self.redo_already_there(ui.ctx(), None);
-        }
-    }
-
-    /// Encode again the files whose container was already there (all, or only `input`).
-    fn redo_already_there(&mut self, ctx: &egui::Context, input: Option<&Path>) {
-        let again: Vec<PathBuf> = self
-            .results
-            .iter()
-            .filter(|r| r.already_there && input.is_none_or(|i| r.input == i))
-            .map(|r| r.input.clone())
-            .collect();
-        if again.is_empty() {
-            return;
-        }
-        let planned: Vec<Planned> = self
-            .planned()
-            .into_iter()
-            .filter(|p| again.contains(&p.input))
-            .collect();
-        self.start(ctx, planned);
-    }
-
     /// One file: [Remove], its sizes, its name (cut short to fit, whole on hover), then what
     /// is already there or what became of it. Returns true when Remove was clicked.
     fn row_ui(
@@ -391,76 +327,17 @@ impl EncodeTab {
             }
             ui.add(egui::Label::new(shown).truncate());
         });
-        let result = self.result_of.get(input).map(|&i| self.results[i].clone());
-        ui.indent(("file result", input), |ui| match result {
-            Some(r) => self.result_ui(ui, &r),
-            None => self.existing_ui(ui, input),
-        });
-        remove
-    }
-
-    /// "“x.sbx” is already there." with the choice of what to do about it.
-    fn existing_ui(&mut self, ui: &mut egui::Ui, input: &Path) {
-        let Some(out) = self.existing.get(input) else {
-            return;
-        };
-        let name = crate::engine::io::file_name_of(out);
-        let choice = self.choices.get(input).copied();
-        ui.horizontal_wrapped(|ui| {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("“{name}” is already there."),
-            );
-            for (c, words) in [
-                (OnExisting::Replace, "Replace"),
-                (OnExisting::KeepBoth, "Keep both"),
-            ] {
-                if ui.selectable_label(choice == Some(c), words).clicked() {
-                    if choice == Some(c) {
-                        self.choices.remove(input);
-                    } else {
-                        self.choices.insert(input.to_path_buf(), c);
-                    }
-                }
+        // Indented under the row, and only when there is something to say (no empty gaps).
+        match self.result_of.get(input).map(|&i| self.results[i].clone()) {
+            Some(r) => {
+                ui.indent(("file result", input), |ui| self.result_ui(ui, &r));
             }
-            ui.weak(match choice {
-                Some(OnExisting::Replace) => "it will be replaced",
-                Some(OnExisting::KeepBoth) => "the new one gets a number, like “NAME (1).sbx”",
-                None => "left as it is unless you choose",
-            });
-        });
-    }
-
-    /// What became of one file; a container that was already there offers Replace / Keep
-    /// both, which encode that file again at once.
-    fn result_ui(&mut self, ui: &mut egui::Ui, r: &FileResult) {
-        match &r.outcome {
-            Ok(words) => {
-                ui.label(words);
+            None if self.existing.contains_key(input) => {
+                ui.indent(("file exists", input), |ui| self.existing_ui(ui, input));
             }
-            Err(p) if r.already_there => {
-                ui.colored_label(ui.visuals().warn_fg_color, &p.sentence);
-                let mut chosen = None;
-                ui.horizontal_wrapped(|ui| {
-                    if ui.button("Replace").clicked() {
-                        chosen = Some(OnExisting::Replace);
-                    }
-                    if ui.button("Keep both").clicked() {
-                        chosen = Some(OnExisting::KeepBoth);
-                    }
-                });
-                egui::CollapsingHeader::new("Details")
-                    .id_salt(("exists", &r.input))
-                    .show(ui, |ui| {
-                        ui.label(&p.details);
-                    });
-                if let Some(c) = chosen {
-                    self.choices.insert(r.input.clone(), c);
-                    self.redo_already_there(ui.ctx(), Some(&r.input));
-                }
-            }
-            Err(p) => p.ui(ui),
+            None => {}
         }
+        remove
     }
 
     /// A folder: its count and total (or the count so far while it is walked), what was

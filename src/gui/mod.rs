@@ -8,6 +8,7 @@ pub mod decode_rows;
 pub mod decode_tab;
 pub mod demo_tab;
 pub mod dialogs;
+pub mod encode_existing;
 pub mod encode_list;
 pub mod encode_tab;
 pub mod jobs;
