@@ -203,8 +203,13 @@ impl EncodeTab {
             }
         } else {
             let planned = self.planned();
+            // Not while a folder is being counted: its files would be left out.
+            let counting = self.folders.iter().any(|f| f.walked.is_none());
             if ui
-                .add_enabled(!planned.is_empty(), egui::Button::new("Encode files"))
+                .add_enabled(
+                    !planned.is_empty() && !counting,
+                    egui::Button::new("Encode files"),
+                )
                 .clicked()
             {
                 self.results.clear();
@@ -215,6 +220,9 @@ impl EncodeTab {
         if let Some(p) = &self.stopped {
             p.ui(ui);
         }
+        // A list changed in this frame is looked at now, not one frame later (cheap when
+        // nothing changed: a key compared).
+        self.poll_list(ui.ctx());
     }
 
     fn protection_ui(&mut self, ui: &mut egui::Ui) {
