@@ -26,6 +26,7 @@ pub mod seqset;
 pub mod source;
 pub mod sources;
 pub mod sqlite;
+pub mod walk;
 pub mod words;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

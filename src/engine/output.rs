@@ -198,14 +198,6 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Give the file another final name in the same folder (e.g. `NAME (incomplete).ext`
-    /// once it turns out incomplete); like [`AtomicFile::create_unique`], a name that is
-    /// taken means the next free one.
-    pub fn retarget_unique(&mut self, target: &Path) {
-        self.target = unique_path(target);
-        self.unique = true;
-    }
-
     /// Create a file that will take `target`'s name, or the next free `name (n).ext` when it
     /// is taken: now, and again at commit, since another job (a second recovery into the
     /// same folder) may take the chosen name meanwhile.
@@ -213,6 +205,18 @@ impl AtomicFile {
         let mut f = AtomicFile::create(&unique_path(target), true)?;
         f.unique = true;
         Ok(f)
+    }
+
+    /// Give the file another final name in the same folder (a decode kept incomplete is
+    /// saved as `NAME (incomplete).ext`); with `unique` the next free `name (n).ext` is taken
+    /// when that one exists, now and at commit.
+    pub fn retarget(&mut self, target: &Path, unique: bool) {
+        self.target = if unique {
+            unique_path(target)
+        } else {
+            target.to_path_buf()
+        };
+        self.unique = unique;
     }
 
     /// Move the finished file to its final name, durably: the data is flushed to the disk
@@ -306,7 +310,7 @@ mod tests {
         std::fs::write(d.join("a (incomplete).bin"), b"old").unwrap();
         let mut f = AtomicFile::create_unique(&d.join("a.bin")).unwrap();
         std::io::Write::write_all(f.file(), b"new").unwrap();
-        f.retarget_unique(&incomplete_name(&d.join("a.bin")));
+        f.retarget(&incomplete_name(&d.join("a.bin")), true);
         let done = f.commit(false).unwrap();
         assert_eq!(done, d.join("a (incomplete) (1).bin"));
         assert_eq!(std::fs::read(d.join("a (incomplete).bin")).unwrap(), b"old");
@@ -321,6 +325,11 @@ mod tests {
         assert_eq!(unique_path(&t), t);
         std::fs::write(&t, b"x").unwrap();
         assert_eq!(unique_path(&t), d.path().join("a (1).txt"));
+        assert_eq!(incomplete_name(&t), d.path().join("a (incomplete).txt"));
+        assert_eq!(
+            incomplete_name(&d.path().join("notes")),
+            d.path().join("notes (incomplete)")
+        );
     }
 
     #[test]

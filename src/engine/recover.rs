@@ -451,7 +451,7 @@ fn recover_one(
         }
         if status == RecoverStatus::Partial {
             // Nobody should take it for the whole file.
-            out.retarget_unique(&incomplete_name(&opts.out_dir.join(&name)));
+            out.retarget(&incomplete_name(&opts.out_dir.join(&name)), true);
         }
         Some(out.commit(false)?)
     } else {

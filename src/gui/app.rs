@@ -201,7 +201,7 @@ impl App {
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         // Every job is drained every frame, shown or not (cheap: channel reads only).
-        self.encode.poll();
+        self.encode.poll(ui.ctx());
         self.decode.poll();
         if let Some(catalog) = self.scan.poll(ui.ctx()) {
             // A finished scan fills the Recover tab, with the password it was given.

@@ -5,10 +5,13 @@
 pub mod app;
 pub mod block_map;
 pub mod chooser;
+pub mod decode_rows;
 pub mod decode_tab;
 pub mod demo_tab;
 pub mod dialogs;
 pub mod disk_picker;
+pub mod encode_existing;
+pub mod encode_list;
 pub mod encode_tab;
 pub mod jobs;
 pub mod map_hover;

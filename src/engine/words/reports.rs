@@ -71,7 +71,16 @@ pub fn decode(r: &DecodeReport) -> Said {
     let mut details = assembly_details(a);
     details.extend(r.notes.iter().cloned());
     let (verdict, line) = match r.status {
-        DecodeStatus::Incomplete => not_complete(&name, a, payload(&r.info), "nothing was written"),
+        DecodeStatus::Incomplete => {
+            let what = match &r.output {
+                Some(o) => format!(
+                    "saved with the missing parts filled with zeros as {}",
+                    o.display()
+                ),
+                None => "nothing was written".into(),
+            };
+            not_complete(&name, a, payload(&r.info), &what)
+        }
         DecodeStatus::HashMismatch => (
             Verdict::Lost,
             format!(
