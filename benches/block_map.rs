@@ -15,10 +15,7 @@ use seqbox::engine::layout::cells;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-// The desktop app lives in the binary; the bench compiles the same source files.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/gui/mod.rs"]
-mod gui;
+use seqbox::gui;
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();

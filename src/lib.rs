@@ -1,6 +1,8 @@
 //! SeqBox Studio's engine: the SBX format and the jobs over files and devices.
 //!
-//! The GUI and the CLI are thin callers of this library; nothing here prints or draws.
+//! The CLI (in the binary) and the desktop app (`gui`) are thin callers of the engine; nothing
+//! in `engine` or `format` prints or draws.
 
 pub mod engine;
 pub mod format;
+pub mod gui;

@@ -1,7 +1,8 @@
 //! `seqbox`: the desktop app when started without arguments, the command line otherwise.
 
 mod cli;
-mod gui;
+
+use seqbox::gui;
 
 fn main() {
     // Rust ignores SIGPIPE, so printing into a closed pipe (`seqbox … --json | head`) would

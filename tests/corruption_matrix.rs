@@ -12,7 +12,6 @@
 //! changes how many cases run.
 
 mod common;
-#[path = "common/matrix/mod.rs"]
 mod matrix;
 
 use matrix::judge::{self, Table};

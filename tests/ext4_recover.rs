@@ -249,8 +249,12 @@ fn moved_blocks_are_found_when_asked() {
     assert_eq!(f.verdict, Verdict::Identical, "{f:?}");
     assert_eq!(f.moved_bytes, bs);
     assert!(f.reasons.iter().any(|r| r.contains("found at a new place")));
-    // Not overwritten: the first recovery's file got a unique name beside it.
-    assert!(out.join("test/dir/big (1).bin").is_file());
+    // The first recovery's incomplete file says so in its name; the whole one is big.bin.
+    assert!(out.join("test/dir/big (incomplete).bin").is_file());
+    assert_eq!(
+        f.out_path.as_deref(),
+        Some(out.join("test/dir/big.bin").as_path())
+    );
 }
 
 #[test]

@@ -246,7 +246,13 @@ fn containers_scattered_over_two_damaged_images_come_back_as_far_as_the_maths_al
             assert_eq!(c.missing.len(), 1);
             assert_eq!((c.missing[0].byte_start, c.missing[0].byte_end), (496, 992));
             assert_eq!(c.missing_bytes, 496);
-            let got = std::fs::read(c.output.as_ref().expect("--partial writes it")).unwrap();
+            let out = c.output.as_ref().expect("--partial writes it");
+            assert_eq!(
+                out.file_name().unwrap(),
+                "delta (incomplete).txt",
+                "an incomplete file says so in its name"
+            );
+            let got = std::fs::read(out).unwrap();
             assert_eq!(got.len(), data.len());
             assert_eq!(&got[..496], &data[..496]);
             assert!(

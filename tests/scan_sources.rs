@@ -155,6 +155,15 @@ fn an_image_changed_since_its_scan_is_scanned_again_and_its_old_rows_dropped() {
         !s.changed_since_last_scan && s.resumed && s.blocks == 0,
         "{s:#?}"
     );
+    // …and says so (issue 12, item 8).
+    assert!(s.already_scanned, "{s:#?}");
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.starts_with("already scanned completely")),
+        "{s:#?}"
+    );
+    assert!(!first.sources[0].already_scanned);
 
     // Same path, same size, same first and last MiB; another container in the middle.
     // (The pause lets the file system's clock move on, as it would between two dumps.)

@@ -83,7 +83,8 @@ pub struct DemoArgs {
 
 #[derive(Args)]
 pub struct GuiArgs {
-    /// Files to open: a scan catalogue (.sqlite) shows its map and containers, SBX containers
+    /// Files to open: a snapshot (.snapshot.sqlite) or an ext2/3/4 disk image opens in
+    /// Snapshot, a scan catalogue (.sqlite) shows its map and containers, SBX containers
     /// (.sbx, .ecsbx) go to Decode, other files to Encode.
     pub paths: Vec<PathBuf>,
 }

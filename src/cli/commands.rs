@@ -103,6 +103,7 @@ pub fn run_decode(a: DecodeArgs) -> i32 {
                     password,
                     burst: a.burst,
                     overwrite: a.overwrite,
+                    ..decode::DecodeOpts::new(c)
                 };
                 progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
             })

@@ -55,7 +55,7 @@ pub fn main() -> i32 {
         Command::Catalog(a) => run_catalog(a),
         Command::Snapshot(c) => snapshot::run(c),
         Command::Demo(a) => run_demo(a),
-        Command::Gui(a) => crate::gui::run(a.paths),
+        Command::Gui(a) => seqbox::gui::run(a.paths),
     }
 }
 

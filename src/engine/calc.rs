@@ -2,6 +2,7 @@
 
 use super::encode::EncodeOpts;
 use crate::format::Version;
+use crate::format::rs::Layout;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -32,8 +33,7 @@ pub fn run(file_size: u64, opts: &EncodeOpts) -> Result<CalcReport, String> {
     let chunks = layout.chunks_for(file_size);
     let sets = layout.sets_for(file_size);
     let t = layout.shards() as u64;
-    let slots = layout.slot_count(sets);
-    let container_size = slots * bs as u64;
+    let container_size = container_size(&layout, file_size);
     let tolerance = if layout.is_rs() {
         let (m, p, b) = (layout.data, layout.parity, layout.burst);
         let set_bytes = t * bs as u64;
@@ -85,6 +85,14 @@ pub fn run(file_size: u64, opts: &EncodeOpts) -> Result<CalcReport, String> {
         },
         tolerance,
     })
+}
+
+/// The size of the container `layout` makes of a file of `file_size` bytes (metadata
+/// copies, data, padding and parity blocks).
+pub fn container_size(layout: &Layout, file_size: u64) -> u64 {
+    layout
+        .slot_count(layout.sets_for(file_size))
+        .saturating_mul(layout.version.block_size() as u64)
 }
 
 /// Bytes in KiB/MiB/GiB with one decimal.

@@ -4,13 +4,13 @@
 //! every block is there and the hash matches; otherwise it is removed. Output names taken
 //! from the container are made safe first. Never writes to the container.
 
-use super::assemble::{Assembly, HashCheck, assemble};
+use super::assemble::{Assembly, HashCheck, assemble_partial};
 use super::container::Container;
 use super::encode::Target;
 use super::info::{InfoReport, describe};
 use super::io::{file_name_of, same_file};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
-use super::output::{AtomicFile, fit_name, safe_file_name};
+use super::output::{AtomicFile, fit_name, incomplete_name, safe_file_name};
 use super::source::list_ranges;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,12 @@ pub struct DecodeOpts {
     /// Burst level of an RS container, when the user knows better than the inference.
     pub burst: Option<u32>,
     pub overwrite: bool,
+    /// When the output name is taken, write `NAME (1).ext` (the next free name) instead of
+    /// failing; never replaces a file.
+    pub unique_name: bool,
+    /// An incomplete file is kept as `NAME (incomplete).ext`, its missing parts zero-filled,
+    /// instead of being removed.
+    pub keep_incomplete: bool,
 }
 
 impl DecodeOpts {
@@ -34,6 +40,8 @@ impl DecodeOpts {
             password: None,
             burst: None,
             overwrite: false,
+            unique_name: false,
+            keep_incomplete: false,
         }
     }
 }
@@ -87,11 +95,16 @@ pub fn run(
             out_path.display()
         )));
     }
-    let mut out = AtomicFile::create(&out_path, opts.overwrite)?;
+    let mut out = if opts.unique_name && !opts.overwrite {
+        AtomicFile::create_unique(&out_path)?
+    } else {
+        AtomicFile::create(&out_path, opts.overwrite)?
+    };
     let target = out.target().to_path_buf();
-    let assembly = assemble(
+    let assembly = assemble_partial(
         &mut c,
         Some((out.file(), &target)),
+        opts.keep_incomplete,
         Stage::Decoding,
         cancel,
         progress,
@@ -156,6 +169,10 @@ pub fn run(
             }
             Some(out.commit(opts.overwrite)?)
         }
+        // Nothing of the data found: no file of zeros.
+        DecodeStatus::Incomplete if opts.keep_incomplete && assembly.valid_data_blocks > 0 => {
+            keep_incomplete(out, c.metadata.as_ref().and_then(|m| m.file_size))?
+        }
         // Dropping `out` removes the partial file.
         DecodeStatus::Incomplete | DecodeStatus::HashMismatch => None,
     };
@@ -166,6 +183,20 @@ pub fn run(
         assembly,
         notes,
     })
+}
+
+/// Keep an incomplete output as `NAME (incomplete).ext` (never under the name of the whole
+/// file), its holes and a missing tail read as zeros.
+fn keep_incomplete(mut out: AtomicFile, size: Option<u64>) -> Result<Option<PathBuf>, Error> {
+    let target = incomplete_name(out.target());
+    if let Some(n) = size {
+        let f = out.file();
+        if f.metadata().map(|m| m.len() < n).unwrap_or(false) {
+            f.set_len(n).map_err(Error::write(&target))?;
+        }
+    }
+    out.retarget(&target, true);
+    Ok(Some(out.commit(false)?))
 }
 
 /// Where the output goes, with a note when the stored name had to be shortened to fit the

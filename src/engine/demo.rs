@@ -11,7 +11,11 @@
 
 mod carve;
 mod floppy;
+mod folder;
+mod found;
 mod samples;
+
+pub use folder::{Reuse, reuse};
 
 use carve::carve;
 use floppy::{Laid, lay_out};
@@ -83,6 +87,10 @@ pub struct DemoFile {
     /// Leading bytes the best carved candidate got right.
     pub carved_correct_prefix: u64,
     pub carved_path: Option<PathBuf>,
+    /// Valid blocks of its SBX copy on the scrambled image, and the pieces they lay in
+    /// there (runs of consecutive sectors holding consecutive blocks).
+    pub sbx_blocks_found: u64,
+    pub sbx_pieces_found: u64,
     /// Recovered from the scrambled image and equal to the original (SHA-256).
     pub sbx_recovered_identical: bool,
     pub recovered_path: Option<PathBuf>,
@@ -256,6 +264,7 @@ pub fn run(
     let recovered = recover::run(&recover_opts, cancel, &meter.part(bytes))?;
     meter.finish_part(bytes);
 
+    let found = found::found(&scrambled, SECTOR);
     let mut files = Vec::new();
     for ((o, (c, carved_path)), (frag, sbx_frag)) in originals.iter().zip(carvings).zip(fragments) {
         let sha = Sha256::digest(&o.data);
@@ -280,6 +289,8 @@ pub fn run(
             carved_identical: c.prefix == o.data.len() as u64,
             carved_correct_prefix: c.prefix,
             carved_path,
+            sbx_blocks_found: found.get(&o.uid).map_or(0, |f| f.blocks),
+            sbx_pieces_found: found.get(&o.uid).map_or(0, |f| f.pieces),
             sbx_recovered_identical: identical,
             recovered_path: output,
         });

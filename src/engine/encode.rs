@@ -114,6 +114,23 @@ impl EncodeOpts {
     }
 }
 
+/// Where `opts` writes its container (`NAME.sbx` beside the input or in the folder given,
+/// shortened to fit the file system), with a note when the name had to be shortened. The
+/// app asks this to tell the user that a container is already there before encoding.
+pub fn output_path(opts: &EncodeOpts) -> (PathBuf, Option<String>) {
+    let input_path = &opts.input;
+    let default_name = format!("{}.sbx", file_name_of(input_path));
+    let out_path = opts.output.resolve(input_path, &default_name);
+    // A name already at the file system's limit has no room for `.sbx`: shorten it.
+    if !matches!(opts.output, Target::File(_))
+        && let Some(dir) = out_path.parent()
+    {
+        let (fitted, note) = fit_name(dir, &default_name);
+        return (dir.join(fitted), note);
+    }
+    (out_path, None)
+}
+
 /// Largest burst level accepted (blkar infers up to 1000; a reader without our burst field
 /// can still find it).
 pub const MAX_BURST: u32 = MAX_INFERRED_BURST;
@@ -185,17 +202,7 @@ pub fn run(
         ));
     }
     let file_name = file_name_of(input_path);
-    let default_name = format!("{file_name}.sbx");
-    let mut out_path = opts.output.resolve(input_path, &default_name);
-    // A name already at the file system's limit has no room for `.sbx`: shorten it.
-    let mut name_note = None;
-    if !matches!(opts.output, Target::File(_))
-        && let Some(dir) = out_path.parent()
-    {
-        let (fitted, note) = fit_name(dir, &default_name);
-        out_path = dir.join(fitted);
-        name_note = note;
-    }
+    let (out_path, name_note) = output_path(opts);
     if same_file(input_path, &out_path) {
         return Err(Error::Invalid(format!(
             "{} would overwrite its own input",

@@ -8,6 +8,7 @@ pub mod check;
 pub mod container;
 pub mod decode;
 pub mod demo;
+pub mod disks;
 pub mod encode;
 pub mod ext4;
 pub mod fat;
@@ -25,6 +26,7 @@ pub mod seqset;
 pub mod source;
 pub mod sources;
 pub mod sqlite;
+pub mod walk;
 pub mod words;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

@@ -127,6 +127,24 @@ pub fn unique_path(target: &Path) -> PathBuf {
         .expect("a free name")
 }
 
+/// The name an incomplete file is saved under, so nobody takes it for the whole file:
+/// `photo.jpg` → `photo (incomplete).jpg` (shortened to fit the file system's limit, keeping
+/// the extension, like every output name).
+pub fn incomplete_name(target: &Path) -> PathBuf {
+    const MARK: &str = " (incomplete)";
+    let max = name_max(target.parent().unwrap_or(Path::new(".")));
+    let stem = target.file_stem().unwrap_or_default().to_os_string();
+    let ext = target.extension().map(|e| e.to_os_string());
+    let tail = ext.as_ref().map_or(0, |e| 1 + e.len());
+    let mut name = cut_os(&stem, max.saturating_sub(MARK.len() + tail));
+    name.push(MARK);
+    if let Some(e) = &ext {
+        name.push(".");
+        name.push(e);
+    }
+    target.with_file_name(name)
+}
+
 /// A file being written under a temporary name beside its final path. Dropping it without
 /// [`AtomicFile::commit`] removes the temporary file, so a failed or cancelled job leaves
 /// nothing behind.
@@ -187,6 +205,18 @@ impl AtomicFile {
         let mut f = AtomicFile::create(&unique_path(target), true)?;
         f.unique = true;
         Ok(f)
+    }
+
+    /// Give the file another final name in the same folder (a decode kept incomplete is
+    /// saved as `NAME (incomplete).ext`); with `unique` the next free `name (n).ext` is taken
+    /// when that one exists, now and at commit.
+    pub fn retarget(&mut self, target: &Path, unique: bool) {
+        self.target = if unique {
+            unique_path(target)
+        } else {
+            target.to_path_buf()
+        };
+        self.unique = unique;
     }
 
     /// Move the finished file to its final name, durably: the data is flushed to the disk
@@ -259,12 +289,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_incomplete_file_says_so_in_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert_eq!(
+            incomplete_name(&d.join("photo.jpg")),
+            d.join("photo (incomplete).jpg")
+        );
+        assert_eq!(
+            incomplete_name(&d.join("notes")),
+            d.join("notes (incomplete)")
+        );
+        // A name that already takes all the room keeps its extension and fits.
+        let long = format!("{}.jpeg", "é".repeat(125));
+        let cut = incomplete_name(&d.join(&long));
+        let name = cut.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() <= name_max(d), "{}", name.len());
+        assert!(name.ends_with("é (incomplete).jpeg"), "{name}");
+        // Taken names go on to the next free one at commit.
+        std::fs::write(d.join("a (incomplete).bin"), b"old").unwrap();
+        let mut f = AtomicFile::create_unique(&d.join("a.bin")).unwrap();
+        std::io::Write::write_all(f.file(), b"new").unwrap();
+        f.retarget(&incomplete_name(&d.join("a.bin")), true);
+        let done = f.commit(false).unwrap();
+        assert_eq!(done, d.join("a (incomplete) (1).bin"));
+        assert_eq!(std::fs::read(d.join("a (incomplete).bin")).unwrap(), b"old");
+        assert_eq!(std::fs::read(&done).unwrap(), b"new");
+        assert!(!d.join("a.bin").exists());
+    }
+
+    #[test]
     fn unique_names_keep_the_extension() {
         let d = tempfile::tempdir().unwrap();
         let t = d.path().join("a.txt");
         assert_eq!(unique_path(&t), t);
         std::fs::write(&t, b"x").unwrap();
         assert_eq!(unique_path(&t), d.path().join("a (1).txt"));
+        assert_eq!(incomplete_name(&t), d.path().join("a (incomplete).txt"));
+        assert_eq!(
+            incomplete_name(&d.path().join("notes")),
+            d.path().join("notes (incomplete)")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::assemble::{Assembly, HashCheck, MissingRange, assemble_fetched};
 use super::catalog::{Catalog, Copy};
 use super::geometry::{self, KEEP_PAYLOADS_UP_TO, Sample};
 use super::job::{CancelFlag, Error, ProgressFn, Stage};
-use super::output::{AtomicFile, fit_name, safe_file_name};
+use super::output::{AtomicFile, fit_name, incomplete_name, safe_file_name};
 use super::seqset::SeqSet;
 use super::sources::{OpenFn, SlotBefore, SourceRange, Sources, open_file};
 use crate::format::block::{Uid, uid_hex};
@@ -448,6 +448,10 @@ fn recover_one(
             if f.metadata().map(|m| m.len() < n).unwrap_or(false) {
                 f.set_len(n).map_err(Error::write(&target))?;
             }
+        }
+        if status == RecoverStatus::Partial {
+            // Nobody should take it for the whole file.
+            out.retarget(&incomplete_name(&opts.out_dir.join(&name)), true);
         }
         Some(out.commit(false)?)
     } else {

@@ -3,16 +3,19 @@
 
 use super::decode_tab::DecodeTab;
 use super::demo_tab::DemoTab;
-use super::dialogs::Dialogs;
+use super::dialogs::{Choosers, Dialogs};
 use super::encode_tab::EncodeTab;
 use super::encode_tab::Protection;
 use super::recover_tab::RecoverTab;
 use super::scan_tab::{ScanAction, ScanTab};
 use super::settings::{Saver, Settings};
 use super::snapshot_tab::SnapshotTab;
+use super::start::{self, Journey};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Tab {
+    /// The start page: four journeys; shown first when nothing was opened.
+    Start,
     Encode,
     Decode,
     Scan,
@@ -29,10 +32,14 @@ pub struct App {
     pub recover: RecoverTab,
     pub snapshot: SnapshotTab,
     pub demo: DemoTab,
-    pub dialogs: Box<dyn Dialogs>,
+    pub dialogs: Choosers,
     pub settings: Settings,
     /// The theme shown (light or dark).
     pub light: bool,
+    /// The guided journey chosen on the start page, if any.
+    pub journey: Option<Journey>,
+    /// The journey step shown last frame: the tab follows the journey only when it moves on.
+    journey_step: Option<usize>,
     /// Writes the settings when they change; none in tests that do not ask for it.
     saver: Option<Saver>,
 }
@@ -53,17 +60,19 @@ impl App {
         file: Option<std::path::PathBuf>,
     ) -> App {
         let mut app = App {
-            tab: Tab::Encode,
+            tab: Tab::Start,
             encode: EncodeTab::default(),
             decode: DecodeTab::default(),
             scan: ScanTab::default(),
             recover: RecoverTab::default(),
             snapshot: SnapshotTab::default(),
             demo: DemoTab::default(),
-            dialogs,
+            dialogs: Choosers::new(dialogs),
             settings,
             saver: file.map(Saver::new),
             light: false,
+            journey: None,
+            journey_step: None,
         };
         app.light = app.settings.light_theme;
         let s = &app.settings;
@@ -117,8 +126,8 @@ impl App {
     }
 
     /// Files given on the command line or by a file manager ("Open with"): snapshots
-    /// (`*.snapshot.sqlite`) open in Snapshot, scan catalogues open their scan, containers go
-    /// to Decode, anything else goes to Encode.
+    /// (`*.snapshot.sqlite`) and ext2/3/4 disk images open in Snapshot, scan catalogues open
+    /// their scan, containers go to Decode, anything else goes to Encode.
     pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let ext = |p: &std::path::Path| {
             p.extension()
@@ -135,6 +144,11 @@ impl App {
                 }
                 "sqlite" | "db3" => self.open_catalog(ctx, p),
                 "sbx" | "ecsbx" => containers.push(p),
+                // A few small reads (the superblock magic, partition tables).
+                _ if crate::engine::ext4::image::holds_ext(&p) => {
+                    self.snapshot.image = Some(p);
+                    self.tab = Tab::Snapshot;
+                }
                 _ => {
                     self.encode.files.push(p);
                     self.tab = Tab::Encode;
@@ -147,6 +161,29 @@ impl App {
         }
     }
 
+    /// While a journey runs: follow it to its current step's tab when it moves on, and show
+    /// the guide bar. The user may still visit any tab; the bar offers the way back.
+    fn guide(&mut self, ui: &mut egui::Ui) {
+        let Some(journey) = self.journey else {
+            return;
+        };
+        let current = journey.current(self);
+        if self.journey_step != Some(current) {
+            self.journey_step = Some(current);
+            self.tab = journey.steps()[current].tab;
+        }
+        let mut tab = self.tab;
+        let close = egui::Panel::top("guide")
+            .show(ui, |ui| start::bar(ui, journey, current, &mut tab))
+            .inner;
+        self.tab = tab;
+        if close {
+            self.journey = None;
+            self.journey_step = None;
+            self.tab = Tab::Start;
+        }
+    }
+
     /// Whether any job is running (for tests and for the window title).
     pub fn busy(&self) -> bool {
         self.encode.busy()
@@ -155,13 +192,16 @@ impl App {
             || self.recover.busy()
             || self.snapshot.busy()
             || self.demo.busy()
+            || self.dialogs.busy()
+            || self.scan.picker.busy()
+            || self.snapshot.picker.busy()
     }
 }
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         // Every job is drained every frame, shown or not (cheap: channel reads only).
-        self.encode.poll();
+        self.encode.poll(ui.ctx());
         self.decode.poll();
         if let Some(catalog) = self.scan.poll(ui.ctx()) {
             // A finished scan fills the Recover tab, with the password it was given.
@@ -207,6 +247,7 @@ impl eframe::App for App {
                 ui.heading("SeqBox Studio");
                 ui.separator();
                 for (tab, label) in [
+                    (Tab::Start, "Start"),
                     (Tab::Encode, "Encode"),
                     (Tab::Decode, "Decode"),
                     (Tab::Scan, "Scan"),
@@ -238,22 +279,19 @@ impl eframe::App for App {
                 }
             });
         });
-        if self.dialogs.unavailable() {
-            egui::Panel::bottom("no dialogs").show(ui, |ui| {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    "No file dialog could be opened on this desktop (xdg-desktop-portal is not \
-                     running). Drop files on the window instead, or start the app with them: \
-                     seqbox gui FILE…",
-                );
-            });
-        }
+        self.guide(ui);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match self.tab {
-                Tab::Encode => self.encode.ui(ui, self.dialogs.as_mut()),
-                Tab::Decode => self.decode.ui(ui, self.dialogs.as_mut()),
+                Tab::Start => {
+                    if let Some(j) = start::page(ui) {
+                        self.journey = Some(j);
+                        self.journey_step = None;
+                    }
+                }
+                Tab::Encode => self.encode.ui(ui, &mut self.dialogs),
+                Tab::Decode => self.decode.ui(ui, &mut self.dialogs),
                 Tab::Scan => {
-                    match self.scan.ui(ui, self.dialogs.as_mut()) {
+                    match self.scan.ui(ui, &mut self.dialogs) {
                         Some(ScanAction::Focus(uid)) => {
                             // An SBX cell clicked on the map: that container, in Recover.
                             self.recover.focus(uid);
@@ -263,10 +301,10 @@ impl eframe::App for App {
                         None => {}
                     }
                 }
-                Tab::Snapshot => self.snapshot.ui(ui, self.dialogs.as_mut()),
-                Tab::Demo => self.demo.ui(ui, self.dialogs.as_mut()),
+                Tab::Snapshot => self.snapshot.ui(ui, &mut self.dialogs),
+                Tab::Demo => self.demo.ui(ui, &mut self.dialogs),
                 Tab::Recover => {
-                    if let Some(uid) = self.recover.ui(ui, self.dialogs.as_mut()) {
+                    if let Some(uid) = self.recover.ui(ui, &mut self.dialogs) {
                         // A container picked in the table: its cells outlined on the map.
                         self.scan.map.highlight = Some(uid);
                         self.tab = Tab::Scan;
@@ -274,6 +312,8 @@ impl eframe::App for App {
                 }
             });
         });
+        // The app's own chooser, when one is open, over everything.
+        self.dialogs.ui(ui.ctx());
         self.remember();
     }
 }

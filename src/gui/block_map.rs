@@ -1,20 +1,26 @@
 //! The block-layout map: a scanned source drawn as a grid of cells coloured by what its
-//! sectors hold — SBX blocks in one hue per container (metadata lighter, parity darker),
-//! normal files, empty space, damaged blocks, unreadable sectors — with a legend, zoom,
-//! hover details, and a click that selects a container.
+//! sectors hold — SBX blocks in one colour per container (metadata with a dot, parity with
+//! a stripe), normal files, empty space, damaged blocks, unreadable sectors — with a legend,
+//! wheel zoom at the pointer, drag to pan, the keyboard, hover details, and a click (or
+//! Enter) that selects a container. During a scan it reloads as the catalogue grows.
 //!
 //! It reads only the catalogue's run-length layout (on a worker thread) and aggregates runs
-//! per cell, so a 1 TB image costs what its runs cost, never one entry per sector.
+//! per cell, so a 1 TB image costs what its runs cost, never one entry per sector. The UI
+//! thread never queries the catalogue: every load is a job, and a newer request waits for
+//! the one in flight (the latest wins).
 
-use super::jobs::{Job, human};
+use super::jobs::Job;
+use super::map_hover::{Details, summary};
+use super::map_legend;
+use super::map_view::{self, CELLS, Grid, Nav};
+use super::palette::{Look, Palette};
 use super::problem::Problem;
-use seqbox::engine::Error;
-use seqbox::engine::catalog::{BlockRunRow, Catalog, SECTOR, SectorClass, SourceRow};
-use seqbox::engine::ext4::owners::{owner_runs, owners_between};
-use seqbox::engine::ext4::{OwnerRun, display_path};
-use seqbox::engine::layout::{Cell, cells};
+use crate::engine::Error;
+use crate::engine::catalog::{Catalog, SECTOR, SectorClass, SourceRow};
+use crate::engine::layout::{Cell, cells};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Every class the map shows, in legend order.
 pub const CLASSES: [SectorClass; 8] = [
@@ -27,24 +33,6 @@ pub const CLASSES: [SectorClass; 8] = [
     SectorClass::Damaged,
     SectorClass::Unreadable,
 ];
-
-/// The colour of a class; SBX classes take a hue from their container.
-pub fn color(class: SectorClass, uid: Option<u64>) -> egui::Color32 {
-    let hue = uid.map_or(0.33, |u| {
-        let h = u.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        (h % 1000) as f32 / 1000.0
-    });
-    let hsv = |s: f32, v: f32| egui::Color32::from(egui::ecolor::Hsva::new(hue, s, v, 1.0));
-    match class {
-        SectorClass::SbxData | SectorClass::SbxBlock => hsv(0.65, 0.85),
-        SectorClass::SbxMeta => hsv(0.3, 1.0),
-        SectorClass::SbxParity => hsv(0.8, 0.55),
-        SectorClass::Other => egui::Color32::from_gray(110),
-        SectorClass::Empty => egui::Color32::from_gray(45),
-        SectorClass::Damaged => egui::Color32::from_rgb(230, 40, 40),
-        SectorClass::Unreadable => egui::Color32::from_rgb(140, 0, 140),
-    }
-}
 
 pub fn class_name(c: SectorClass) -> &'static str {
     match c {
@@ -74,19 +62,46 @@ pub struct View {
 
 impl View {
     /// The file name a container stores (or its UID when it has none).
-    fn name_of(&self, uid: u64) -> Option<&str> {
+    pub fn name_of(&self, uid: u64) -> Option<&str> {
         self.names
             .iter()
             .find(|(id, _)| *id == uid)
             .map(|(_, n)| n.as_str())
     }
+
+    /// Sectors of the whole source.
+    pub fn whole(&self) -> u64 {
+        self.source.size.div_ceil(SECTOR)
+    }
+}
+
+/// A view asked for: which catalogue, source (`None`: the first) and sectors (`None`: all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Request {
+    catalog: PathBuf,
+    source: Option<i64>,
+    range: Option<(u64, u64)>,
+}
+
+/// The drawn cells, kept while nothing they depend on changes.
+#[derive(Clone, Copy, PartialEq)]
+struct MeshKey {
+    rect: egui::Rect,
+    generation: u64,
+    palette: Palette,
+    shift: i64,
+    highlight: Option<u64>,
 }
 
 #[derive(Default)]
 pub struct BlockMap {
     pub catalog: Option<PathBuf>,
     pub view: Option<View>,
-    job: Option<Job<View>>,
+    job: Option<(Request, Job<View>)>,
+    /// The catalogue changed while a load was in flight: load again when it ends.
+    again: bool,
+    /// The latest view asked for; loaded as soon as the job in flight ends.
+    want: Option<Request>,
     /// Container whose cells are outlined.
     pub highlight: Option<u64>,
     pub error: Option<Problem>,
@@ -94,25 +109,22 @@ pub struct BlockMap {
     pub rect: Option<egui::Rect>,
     /// The source drawn, when the catalogue has several (`None`: the first).
     pub source_id: Option<i64>,
-    /// The SBX blocks under the hovered cell (its sector range), looked up on a worker.
-    hover: Option<(SectorRange, Vec<BlockRunRow>)>,
-    hover_job: Option<(SectorRange, Job<Vec<BlockRunRow>>)>,
-    /// Which file owns which bytes, when the source is an ext4 file system (read from its
-    /// live metadata, or its snapshot, once per source, on a worker): the "normal files"
-    /// hover shows paths.
-    owners: Option<(PathBuf, Arc<Vec<OwnerRun>>)>,
-    owners_job: Option<(PathBuf, Job<Vec<OwnerRun>>)>,
+    details: Details,
+    /// Container colours: a UID's place in this list picks its colour, kept across
+    /// reloads so that a container keeps its colour while a scan finds others.
+    slots: Vec<u64>,
+    /// The keyboard cursor: a cell position on the grid.
+    pub cursor: usize,
+    drag: egui::Vec2,
+    mesh: Option<(MeshKey, Arc<egui::Mesh>)>,
+    /// Counts loaded views (the mesh is rebuilt when it changes).
+    generation: u64,
+    /// When the last load started and how long the one before took: paces live reloads.
+    started: Option<Instant>,
+    took: Duration,
+    /// A scan is writing this catalogue: the map follows it.
+    pub live: bool,
 }
-
-/// Sectors `from..to` of the source.
-type SectorRange = (u64, u64);
-
-/// Block runs listed in a hover text at most.
-const HOVER_RUNS: usize = 6;
-
-/// Cells across one row of the map.
-const COLUMNS: usize = 128;
-const ROWS: usize = 24;
 
 impl BlockMap {
     pub fn busy(&self) -> bool {
@@ -126,19 +138,66 @@ impl BlockMap {
             self.source_id = None;
         }
         self.catalog = Some(catalog.clone());
-        let want = self.source_id;
-        self.job = Some(Job::spawn(ctx, move |_, _| {
-            let c = Catalog::open_existing(&catalog)?;
+        self.want = Some(Request {
+            catalog,
+            source: self.source_id,
+            range,
+        });
+        if self.job.is_none() {
+            self.start(ctx);
+        }
+    }
+
+    /// While a scan writes `catalog`, call this every frame: the view (same source, same
+    /// range) is loaded again as often as loading allows (at most 4 times a second, and
+    /// never more than half of the time), so the map keeps up with the scan's progress.
+    pub fn keep_up(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        self.live = true;
+        let pause = (self.took * 2).max(Duration::from_millis(250));
+        if self.job.is_some() || self.started.is_some_and(|t| t.elapsed() < pause) {
+            // Come back when it is time: nothing else may wake the UI meanwhile.
+            ctx.request_repaint_after(pause);
+            return;
+        }
+        if self.catalog.as_ref() == Some(&catalog) || catalog.exists() {
+            self.reload(ctx, catalog);
+        }
+    }
+
+    /// Load the view again from `catalog` (its contents changed), keeping the source and
+    /// range shown when it is the catalogue already shown; after the load in flight, if any.
+    pub fn reload(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        if self.catalog.as_ref() != Some(&catalog) || self.want.is_none() {
+            return self.load(ctx, catalog, None);
+        }
+        if self.job.is_some() {
+            self.again = true;
+        } else {
+            self.start(ctx);
+        }
+    }
+
+    fn start(&mut self, ctx: &egui::Context) {
+        let Some(req) = self.want.clone() else {
+            return;
+        };
+        self.started = Some(Instant::now());
+        let r = req.clone();
+        let job = Job::spawn(ctx, move |_, _| {
+            let c = Catalog::open_existing(&r.catalog)?;
             let sources = c.sources()?;
             let source = sources
                 .iter()
-                .find(|s| Some(s.id) == want)
+                .find(|s| Some(s.id) == r.source)
                 .or(sources.first())
                 .cloned()
                 .ok_or_else(|| Error::Invalid("the catalogue has no source".into()))?;
-            let (from, to) = range.unwrap_or((0, source.size.div_ceil(SECTOR)));
+            let whole = source.size.div_ceil(SECTOR);
+            let (from, to) = r
+                .range
+                .map_or((0, whole), |(a, b)| (a.min(whole), b.min(whole)));
             let runs = c.runs(source.id, from, to)?;
-            let cells = cells(&runs, from, to, COLUMNS * ROWS);
+            let cells = cells(&runs, from, to, CELLS);
             let names = c
                 .containers()?
                 .into_iter()
@@ -155,316 +214,237 @@ impl BlockMap {
                 cells,
                 names,
             })
-        }));
+        });
+        self.job = Some((req, job));
     }
 
     pub fn poll(&mut self, ctx: &egui::Context) {
-        if let Some((path, j)) = self.owners_job.as_mut()
-            && let Some(r) = j.poll()
-        {
-            // Not ext4 (or too damaged to read): no owners, the map still works.
-            self.owners = Some((path.clone(), Arc::new(r.unwrap_or_default())));
-            self.owners_job = None;
-        }
-        if let Some((range, j)) = self.hover_job.as_mut()
-            && let Some(r) = j.poll()
-        {
-            self.hover = Some((*range, r.unwrap_or_default()));
-            self.hover_job = None;
-        }
-        if let Some(j) = self.job.as_mut()
-            && let Some(r) = j.poll()
-        {
-            match r {
-                Ok(v) => {
-                    let path = v.source.path.clone();
-                    let known = self.owners.as_ref().is_some_and(|(p, _)| *p == path)
-                        || self.owners_job.as_ref().is_some_and(|(p, _)| *p == path);
-                    if !known {
-                        let p = path.clone();
-                        let job = Job::spawn(ctx, move |cancel, _| owner_runs(&p, cancel));
-                        self.owners_job = Some((path, job));
-                    }
-                    self.view = Some(v);
-                    self.error = None;
-                }
-                Err(e) => self.error = Some(Problem::new(&e)),
+        self.details.poll();
+        let Some((req, j)) = self.job.as_mut() else {
+            return;
+        };
+        let Some(r) = j.poll() else {
+            return;
+        };
+        let req = req.clone();
+        self.job = None;
+        self.took = self.started.map_or(Duration::ZERO, |t| t.elapsed());
+        match r {
+            Ok(v) => {
+                self.details.source_shown(ctx, &v.source.path);
+                self.assign_colours(&v);
+                self.view = Some(v);
+                self.generation += 1;
+                self.error = None;
             }
-            self.job = None;
+            Err(e) => self.error = Some(Problem::new(&e)),
+        }
+        if self.want.as_ref() != Some(&req) || std::mem::take(&mut self.again) {
+            self.start(ctx);
         }
     }
 
-    /// Draw the map; returns the container of an SBX cell the user clicked.
+    /// Give every container of `v` a colour slot, keeping the slots of those already known.
+    /// A catalogue with none of the known containers starts the palette afresh.
+    fn assign_colours(&mut self, v: &View) {
+        let uids = v
+            .names
+            .iter()
+            .map(|(u, _)| *u)
+            .chain(v.cells.iter().filter_map(|c| c.uid));
+        if !self.slots.is_empty() && !v.names.iter().any(|(u, _)| self.slots.contains(u)) {
+            self.slots.clear();
+        }
+        for u in uids {
+            if !self.slots.contains(&u) {
+                self.slots.push(u);
+            }
+        }
+    }
+
+    /// The colour slot of a container.
+    pub fn slot_of(&self, uid: u64) -> Option<usize> {
+        self.slots.iter().position(|u| *u == uid)
+    }
+
+    /// How loaded cell `i` is drawn.
+    pub fn cell_look(&self, i: usize, palette: Palette) -> Option<Look> {
+        let cell = self.view.as_ref()?.cells.get(i)?;
+        Some(palette.look(cell.shown(), cell.uid.and_then(|u| self.slot_of(u))))
+    }
+
+    /// The legend of the loaded view: every swatch is drawn like the cells it stands for.
+    pub fn legend(&self, palette: Palette) -> Vec<map_legend::Entry> {
+        match &self.view {
+            Some(v) => map_legend::entries(v, palette, |u| self.slot_of(u)),
+            None => Vec::new(),
+        }
+    }
+
+    /// The view wanted now as `(from, to, whole)`, once a view is loaded.
+    fn target(&self) -> Option<(u64, u64, u64)> {
+        let v = self.view.as_ref()?;
+        let same_source = self
+            .want
+            .as_ref()
+            .is_some_and(|w| w.source.is_none_or(|s| s == v.source.id));
+        let range = match &self.want {
+            Some(w) if same_source => w.range,
+            _ => None,
+        };
+        let (from, to) = range.unwrap_or((v.from, v.to));
+        Some((from, to, v.whole()))
+    }
+
+    /// Where the loaded cells are drawn relative to the wanted view (see `map_view::shift`).
+    fn shift(&self) -> i64 {
+        match (&self.view, self.target()) {
+            (Some(v), Some((a, b, _))) => map_view::shift(v.from, v.to, (a, b)),
+            _ => 0,
+        }
+    }
+
+    /// The loaded cell drawn at grid position `at`.
+    fn cell_at(&self, at: usize) -> Option<&Cell> {
+        let i = usize::try_from(at as i64 - self.shift()).ok()?;
+        self.view.as_ref()?.cells.get(i)
+    }
+
+    /// Draw the map; returns the container of an SBX cell the user clicked (or chose with
+    /// Enter).
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<u64> {
         let Some(view) = &self.view else {
             if let Some(p) = &self.error {
                 ui.label("The map cannot be drawn:");
                 p.ui(ui);
+            } else if self.busy() {
+                ui.label("Loading the map…");
             }
             return None;
         };
-        let mut clicked = None;
-        let mut zoom: Option<(u64, u64)> = None;
-        let cells = &view.cells;
-        let mut pick_source = None;
-        ui.horizontal(|ui| {
-            let file = |s: &SourceRow| {
-                s.path.file_name().map_or_else(
-                    || s.path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            };
-            ui.strong(format!("Map of {}", file(&view.source)))
-                .on_hover_text(view.source.path.display().to_string());
-            if view.sources.len() > 1 {
-                // The catalogue holds several images or devices: any can be drawn.
-                let l = ui.label("Source:");
-                egui::ComboBox::from_id_salt("map source")
-                    .selected_text(file(&view.source))
-                    .show_ui(ui, |ui| {
-                        for s in &view.sources {
-                            let chosen = s.id == view.source.id;
-                            if ui.selectable_label(chosen, file(s)).clicked() && !chosen {
-                                pick_source = Some(s.id);
-                            }
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            }
-            ui.label(format!(
-                "bytes {}..{} ({} per cell)",
-                view.from * SECTOR,
-                view.to * SECTOR,
-                human(cells.first().map_or(0, |c| c.sectors) * SECTOR)
-            ));
-            let whole = view.source.size.div_ceil(SECTOR);
-            let mid = (view.from + view.to) / 2;
-            let len = view.to - view.from;
-            if ui.button("Zoom in").clicked() && len >= 4 {
-                zoom = Some((mid - len / 4, mid + len / 4));
-            }
-            if ui.button("Zoom out").clicked() {
-                zoom = Some((mid.saturating_sub(len), (mid + len).min(whole)));
-            }
-            if ui.button("Whole disk").clicked() {
-                zoom = Some((0, whole));
-            }
-            // Pan by half a view.
-            if ui
-                .add_enabled(view.from > 0, egui::Button::new("Earlier"))
-                .clicked()
-            {
-                let back = (len / 2).min(view.from);
-                zoom = Some((view.from - back, view.to - back));
-            }
-            if ui
-                .add_enabled(view.to < whole, egui::Button::new("Later"))
-                .clicked()
-            {
-                let fwd = (len / 2).min(whole - view.to);
-                zoom = Some((view.from + fwd, view.to + fwd));
-            }
+        let palette = Palette::of(ui);
+        let picked = map_legend::title(ui, view);
+        let target = self.target().unwrap_or((view.from, view.to, view.whole()));
+        let mut nav = map_legend::toolbar(ui, view, target, self.live);
+
+        let size = Grid::size_for(ui.available_width());
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Canvas, ui.is_enabled(), "Disk map")
         });
-        let size = egui::vec2(ui.available_width().min(1100.0), 260.0);
-        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
         self.rect = Some(rect);
-        let painter = ui.painter_at(rect);
-        let (w, h) = (rect.width() / COLUMNS as f32, rect.height() / ROWS as f32);
-        for (i, cell) in cells.iter().enumerate() {
-            let (col, row) = (i % COLUMNS, i / COLUMNS);
-            let r = egui::Rect::from_min_size(
-                rect.min + egui::vec2(col as f32 * w, row as f32 * h),
-                egui::vec2(w - 1.0, h - 1.0),
-            );
-            if let Some(class) = cell.shown() {
-                painter.rect_filled(r, 1.0, color(class, cell.uid));
-                if self.highlight.is_some() && cell.uid == self.highlight && class.is_sbx() {
-                    painter.rect_stroke(
-                        r,
-                        1.0,
-                        egui::Stroke::new(1.5, egui::Color32::WHITE),
-                        egui::StrokeKind::Inside,
-                    );
-                }
-            }
+        let grid = Grid::new(rect);
+        let n = view.cells.len();
+        let input = map_view::input(ui, &response, &grid, n, &mut self.cursor, &mut self.drag);
+        nav = input.or(nav);
+        self.paint(ui, &grid, palette);
+
+        let hovered = response.hover_pos().and_then(|p| grid.index_at(p));
+        let painter = ui.painter_at(rect.expand(2.0));
+        if let Some(at) = hovered {
+            let stroke = egui::Stroke::new(1.5, palette.outline());
+            painter.rect_stroke(grid.cell_rect(at), 0.0, stroke, egui::StrokeKind::Outside);
         }
-        let hovered = response.hover_pos().and_then(|p| {
-            let col = ((p.x - rect.min.x) / w) as usize;
-            let row = ((p.y - rect.min.y) / h) as usize;
-            cells.get(row * COLUMNS + col.min(COLUMNS - 1))
-        });
-        if let Some(cell) = hovered {
-            let name = cell.uid.and_then(|u| view.name_of(u));
-            let mut lines = vec![format!(
-                "bytes {}..{}",
-                cell.start_sector * SECTOR,
-                (cell.start_sector + cell.sectors) * SECTOR
-            )];
-            for c in CLASSES {
-                let n = cell.counts[c as usize];
-                if n > 0 {
-                    lines.push(format!("{}: {}", class_name(c), human(n * SECTOR)));
-                }
-            }
-            if let Some(n) = name {
-                lines.push(format!("container: {n}"));
-            }
-            if let Some((p, owners)) = &self.owners
-                && *p == view.source.path
-            {
-                let (a, b) = (
-                    cell.start_sector * SECTOR,
-                    (cell.start_sector + cell.sectors) * SECTOR,
-                );
-                // A cell can hold many runs of one file: name each file once.
-                let mut files: Vec<String> = Vec::new();
-                for o in owners_between(owners, a, b, 256) {
-                    let line = format!(
-                        "file {}{}",
-                        display_path(&o.path),
-                        match o.kind {
-                            seqbox::engine::ext4::RunKind::Data => "",
-                            seqbox::engine::ext4::RunKind::Unwritten => " (preallocated)",
-                            seqbox::engine::ext4::RunKind::Mapping => " (its block map)",
-                        }
-                    );
-                    if !files.contains(&line) {
-                        files.push(line);
+        if response.has_focus() {
+            let stroke = egui::Stroke::new(2.0, ui.visuals().selection.stroke.color);
+            let r = grid.cell_rect(self.cursor.min(CELLS - 1));
+            painter.rect_stroke(r, 0.0, stroke, egui::StrokeKind::Outside);
+        }
+        let shown = hovered.or(response.has_focus().then_some(self.cursor));
+        let line = match shown.and_then(|at| self.cell_at(at)).cloned() {
+            Some(cell) => {
+                if hovered.is_some()
+                    && let Some(view) = &self.view
+                {
+                    let lines = self
+                        .details
+                        .lines(ui.ctx(), view, &cell, self.catalog.as_ref());
+                    // At once, not after the pointer rests: reading a map is moving over it.
+                    if !response.dragged() {
+                        let text = lines.join("\n");
+                        egui::Tooltip::for_widget(&response)
+                            .at_pointer()
+                            .gap(12.0)
+                            .show(|ui| ui.label(text));
                     }
                 }
-                let more = files.len() > HOVER_RUNS;
-                lines.extend(files.into_iter().take(HOVER_RUNS));
-                if more {
-                    lines.push("… more files".into());
-                }
+                self.view
+                    .as_ref()
+                    .map_or(String::new(), |v| summary(v, &cell))
             }
-            let range = (cell.start_sector, cell.start_sector + cell.sectors);
-            let sbx = CLASSES
-                .iter()
-                .any(|c| c.is_sbx() && cell.counts[*c as usize] > 0);
-            match &self.hover {
-                Some((r, blocks)) if *r == range => {
-                    for b in blocks.iter().take(HOVER_RUNS - 1) {
-                        let who = view
-                            .name_of(b.uid)
-                            .map_or(format!("UID {:012x}", b.uid), str::to_string);
-                        lines.push(if b.count == 1 {
-                            format!("{who}: block {} at byte {}", b.seq, b.offset)
-                        } else if b.seq_step != 1 {
-                            // Interleaved Reed–Solomon layouts store every B-th block in a row.
-                            format!(
-                                "{who}: blocks {}, {}, … {} at bytes {}..{}",
-                                b.seq,
-                                b.seq + b.seq_step,
-                                b.last_seq(),
-                                b.offset,
-                                b.end_offset
-                            )
-                        } else {
-                            format!(
-                                "{who}: blocks {}–{} at bytes {}..{}",
-                                b.seq,
-                                b.last_seq(),
-                                b.offset,
-                                b.end_offset
-                            )
-                        });
-                    }
-                    if blocks.len() >= HOVER_RUNS {
-                        lines.push("…".into());
-                    }
-                }
-                _ if sbx => {
-                    lines.push("looking up sequence numbers…".into());
-                    if self.hover_job.as_ref().is_none_or(|(r, _)| *r != range)
-                        && let Some(catalog) = self.catalog.clone()
-                    {
-                        let id = view.source.id;
-                        let job = Job::spawn(ui.ctx(), move |_, _| {
-                            Catalog::open_existing(&catalog)?.blocks_between(
-                                id,
-                                range.0 * SECTOR,
-                                range.1 * SECTOR,
-                                HOVER_RUNS,
-                            )
-                        });
-                        self.hover_job = Some((range, job));
-                    }
-                }
-                _ => {}
-            }
-            response.clone().on_hover_text_at_pointer(lines.join("\n"));
-            if response.clicked() && cell.uid.is_some() {
-                clicked = cell.uid;
-                self.highlight = cell.uid;
-            }
-        }
-        // Legend with totals over the view.
-        let mut totals = [0u64; 8];
-        for c in cells.iter() {
-            for (t, n) in totals.iter_mut().zip(c.counts) {
-                *t += n;
-            }
-        }
-        ui.horizontal_wrapped(|ui| {
-            for c in CLASSES {
-                if totals[c as usize] == 0 {
-                    continue;
-                }
-                let (r, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                ui.painter().rect_filled(r, 2.0, color(c, None));
-                ui.label(format!(
-                    "{}: {}",
-                    class_name(c),
-                    human(totals[c as usize] * SECTOR)
-                ))
-                .on_hover_text(format!("{} sectors of 512 bytes", totals[c as usize]));
-            }
-        });
-        // One hue per container: which is which.
-        if !view.names.is_empty() {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Containers:");
-                for (uid, name) in view.names.iter().take(40) {
-                    let (r, _) =
-                        ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                    ui.painter()
-                        .rect_filled(r, 2.0, color(SectorClass::SbxData, Some(*uid)));
-                    ui.label(name).on_hover_text(format!(
-                        "UID {uid:012x}: data in this colour, metadata lighter, parity darker"
-                    ));
-                }
-                if view.names.len() > 40 {
-                    ui.label(format!("and {} more", view.names.len() - 40));
-                }
-            });
-        }
-        if let (Some(range), Some(catalog)) = (zoom, self.catalog.clone()) {
-            self.load(ui.ctx(), catalog, Some(range));
-        }
-        if let (Some(id), Some(catalog)) = (pick_source, self.catalog.clone()) {
+            None => "Point at a cell to see what it holds. Wheel: zoom there; drag: move; \
+                     click: choose its container. Keys (Tab to the map): arrows, + and −, \
+                     Page Up/Down, Home, Enter."
+                .into(),
+        };
+        // One line, cut to the width: what follows never jumps as the pointer moves.
+        ui.add(egui::Label::new(line).truncate());
+        map_legend::ui(ui, &self.legend(palette), grid.cell);
+        if let (Some(id), Some(catalog)) = (picked, self.catalog.clone()) {
             self.source_id = Some(id);
             self.load(ui.ctx(), catalog, None);
+            return None;
         }
-        clicked
+        self.navigate(ui.ctx(), nav)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// Draw the cells (one mesh, rebuilt only when the view, size, theme or outline change).
+    fn paint(&mut self, ui: &egui::Ui, grid: &Grid, palette: Palette) {
+        let key = MeshKey {
+            rect: grid.rect,
+            generation: self.generation,
+            palette,
+            shift: self.shift(),
+            highlight: self.highlight,
+        };
+        let mesh = match &self.mesh {
+            Some((k, m)) if *k == key => m.clone(),
+            _ => {
+                let Some(view) = &self.view else {
+                    return;
+                };
+                let cells = &view.cells;
+                let m = Arc::new(map_view::mesh(
+                    grid,
+                    cells.len(),
+                    key.shift,
+                    |i| {
+                        let c = &cells[i];
+                        palette.look(c.shown(), c.uid.and_then(|u| self.slot_of(u)))
+                    },
+                    |i| {
+                        let c = &cells[i];
+                        self.highlight.is_some()
+                            && c.uid == self.highlight
+                            && c.shown().is_some_and(|s| s.is_sbx())
+                    },
+                    palette,
+                ));
+                self.mesh = Some((key, m.clone()));
+                m
+            }
+        };
+        ui.painter_at(grid.rect.expand(2.0))
+            .add(egui::Shape::Mesh(mesh));
+    }
 
-    #[test]
-    fn colours_tell_classes_and_containers_apart() {
-        let a = color(SectorClass::SbxData, Some(1));
-        let b = color(SectorClass::SbxData, Some(2));
-        assert_ne!(a, b, "one hue per container");
-        assert_ne!(color(SectorClass::SbxMeta, Some(1)), a);
-        assert_ne!(color(SectorClass::SbxParity, Some(1)), a);
-        assert_ne!(
-            color(SectorClass::Damaged, None),
-            color(SectorClass::Other, None)
-        );
+    /// Carry out what the user asked; returns a chosen container.
+    fn navigate(&mut self, ctx: &egui::Context, nav: Option<Nav>) -> Option<u64> {
+        let (from, to, whole) = self.target()?;
+        let catalog = self.catalog.clone()?;
+        let range = match nav? {
+            Nav::Zoom { at, factor } => map_view::zoom(from, to, whole, at, factor),
+            Nav::Pan(cells) => map_view::pan(from, to, whole, cells),
+            Nav::Whole => (0, whole),
+            Nav::Select(at) => {
+                let uid = self.cell_at(at)?.uid?;
+                self.highlight = Some(uid);
+                return Some(uid);
+            }
+        };
+        if range != (from, to) {
+            self.load(ctx, catalog, Some(range));
+        }
+        None
     }
 }

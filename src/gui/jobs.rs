@@ -2,7 +2,7 @@
 //! progress (the engine throttles it to ~10 Hz) and its result, and wakes the UI when it does.
 //! The UI drains it with `poll` at the top of each frame; it never waits.
 
-use seqbox::engine::{CancelFlag, Error, Progress};
+use crate::engine::{CancelFlag, Error, Progress};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
@@ -98,5 +98,5 @@ pub fn progress_ui<R>(ui: &mut egui::Ui, job: &Job<R>, what: &str, stop: &str) -
 }
 
 pub fn human(bytes: u64) -> String {
-    seqbox::engine::calc::human(bytes)
+    crate::engine::calc::human(bytes)
 }

@@ -2,20 +2,30 @@
 //! engine.
 //! Every long job runs on a worker thread; the UI thread only draws and polls.
 
-mod app;
-mod block_map;
-mod decode_tab;
-mod demo_tab;
+pub mod app;
+pub mod block_map;
+pub mod chooser;
+pub mod decode_rows;
+pub mod decode_tab;
+pub mod demo_tab;
 pub mod dialogs;
-mod encode_tab;
-mod jobs;
-mod problem;
-mod recover_tab;
-mod scan_tab;
-mod settings;
-mod snapshot_tab;
-#[cfg(test)]
-mod tests;
+pub mod disk_picker;
+pub mod encode_existing;
+pub mod encode_list;
+pub mod encode_tab;
+pub mod jobs;
+pub mod map_hover;
+pub mod map_legend;
+pub mod map_view;
+pub mod palette;
+pub mod problem;
+pub mod recover_tab;
+pub mod scan_tab;
+pub mod settings;
+pub mod snapshot_tab;
+pub mod snapshot_tree;
+pub mod start;
+pub mod when;
 
 pub use app::App;
 
@@ -30,8 +40,9 @@ pub fn run(paths: Vec<std::path::PathBuf>) -> i32 {
             .with_title("SeqBox Studio")
             // One id for the desktop entry, the icon and the running window (WM_CLASS).
             .with_app_id(APP_ID)
-            .with_inner_size([960.0, 680.0])
-            .with_min_inner_size([640.0, 420.0])
+            .with_inner_size([1200.0, 740.0])
+            // Fits a 1280×800 screen with its panels; everything is usable down to 800×600.
+            .with_min_inner_size([640.0, 480.0])
             .with_icon(
                 eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png"))
                     .unwrap_or_default(),

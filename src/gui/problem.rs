@@ -1,8 +1,8 @@
 //! Errors for people: one plain sentence, with the exact words (paths, OS errors, offsets)
 //! behind a "Details" expander. Every tab shows engine errors through this one type.
 
-use seqbox::engine::Error;
-use seqbox::engine::words::{Said, Tone};
+use crate::engine::Error;
+use crate::engine::words::{Said, Tone};
 use std::io::ErrorKind;
 use std::path::Path;
 

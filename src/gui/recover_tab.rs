@@ -1,13 +1,13 @@
 //! The Recover tab: the containers a scan found, with how complete each is; pick some or all
 //! and get the files back, with the result of each in plain words.
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
-use super::problem::{Problem, said_ui};
-use seqbox::engine::catalog::{Catalog, ContainerRow};
-use seqbox::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
-use seqbox::engine::words::{self, Said};
-use seqbox::format::block::parse_uid;
+use super::problem::{Problem, said_ui, tone_color};
+use crate::engine::catalog::{Catalog, ContainerRow};
+use crate::engine::recover::{self, RecoverOpts, RecoverReport, Selection};
+use crate::engine::words::{self, Said};
+use crate::format::block::parse_uid;
 use std::path::PathBuf;
 
 #[derive(Default)]
@@ -56,6 +56,11 @@ impl RecoverTab {
 
     /// Read the list of containers from `catalog` (on a worker thread).
     pub fn open(&mut self, ctx: &egui::Context, catalog: PathBuf) {
+        // Another catalogue: nothing shown may be left from the previous one.
+        self.rows.clear();
+        self.selected.clear();
+        self.report = None;
+        self.focus = None;
         self.catalog = Some(catalog.clone());
         self.load = Some(Job::spawn(ctx, move |_, _| {
             Catalog::open_existing(&catalog)?.containers()
@@ -85,7 +90,7 @@ impl RecoverTab {
     }
 
     /// The order rows are shown in.
-    pub(crate) fn order(&self) -> Vec<usize> {
+    pub fn order(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.rows.len()).collect();
         let complete = |r: &ContainerRow| match r.blocks_expected {
             Some(e) if e > 0 => r.blocks_found as f64 / e as f64,
@@ -110,7 +115,7 @@ impl RecoverTab {
     }
 
     /// Draw the tab; returns a container whose "Map" button was pressed.
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<u64> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) -> Option<u64> {
         let mut show = None;
         ui.heading("Get files back from a scan");
         ui.horizontal(|ui| {
@@ -118,9 +123,8 @@ impl RecoverTab {
                 Some(c) => format!("Catalogue: {}", c.display()),
                 None => "No catalogue yet: scan first, or open one.".into(),
             });
-            if ui.button("Open catalogue…").clicked()
-                && let Some(c) = dialogs.pick_files("Catalogue").into_iter().next()
-            {
+            let open = ui.button("Open catalogue…");
+            if let Some(c) = dialogs.files(&open, "Catalogue").into_iter().next() {
                 self.open(ui.ctx(), c);
             }
         });
@@ -190,14 +194,25 @@ impl RecoverTab {
                                 None => format!("{found}/?"),
                             }),
                     );
-                    ui.label(match expected {
-                        Some(e) if found >= e => "all blocks found".to_string(),
-                        Some(e) if r.rs_parity.is_some() => {
-                            format!("{} missing; parity may rebuild them", e - found)
-                        }
-                        Some(e) => format!("{} missing", e - found),
-                        None => "no metadata found".to_string(),
-                    });
+                    // Once recovered, the row says how it came back, in the verdict's words.
+                    let done = self
+                        .report
+                        .as_ref()
+                        .and_then(|rep| rep.as_ref().ok())
+                        .and_then(|rep| rep.results.iter().find(|c| c.uid == r.uid));
+                    if let Some(c) = done {
+                        let v = words::recovered(c).verdict;
+                        ui.colored_label(tone_color(ui, v.tone()), v.label());
+                    } else {
+                        ui.label(match expected {
+                            Some(e) if found >= e => "all blocks found".to_string(),
+                            Some(e) if r.rs_parity.is_some() => {
+                                format!("{} missing; parity may rebuild them", e - found)
+                            }
+                            Some(e) => format!("{} missing", e - found),
+                            None => "no metadata found".to_string(),
+                        });
+                    }
                     if ui
                         .small_button("Map")
                         .on_hover_text(format!("Show {name} on the disk map"))

@@ -2,12 +2,13 @@
 //! resume.
 
 use super::block_map::BlockMap;
-use super::dialogs::Dialogs;
+use super::dialogs::Choosers;
+use super::disk_picker::DiskPicker;
 use super::jobs::{Job, human, progress_ui};
 use super::problem::Problem;
-use seqbox::engine::Error;
-use seqbox::engine::io::file_name_of as name;
-use seqbox::engine::scan::{self, ScanOpts, ScanReport};
+use crate::engine::Error;
+use crate::engine::io::file_name_of as name;
+use crate::engine::scan::{self, ScanOpts, ScanReport};
 use std::path::PathBuf;
 
 /// What a click in the Scan tab asks of the rest of the app.
@@ -24,15 +25,14 @@ pub struct ScanTab {
     /// Chosen catalogue; default beside the first source.
     pub catalog: Option<PathBuf>,
     pub password: String,
-    /// A device path being typed in.
-    pub device: String,
+    /// Disks, partitions, image files and typed paths, each checked before it is added.
+    pub picker: DiskPicker,
     job: Option<Job<ScanReport>>,
     pub report: Option<Result<ScanReport, Problem>>,
     /// The last scan was paused; starting again resumes it from its last commit.
     pub paused: Option<(u64, u64)>,
     /// The layout of the scanned source, refreshed while the scan runs.
     pub map: BlockMap,
-    last_map: Option<std::time::Instant>,
 }
 
 impl ScanTab {
@@ -54,17 +54,11 @@ impl ScanTab {
     pub fn poll(&mut self, ctx: &egui::Context) -> Option<PathBuf> {
         self.map.poll(ctx);
         let mut finished = None;
-        // While scanning, redraw the map from what is committed, about once a second.
+        // While scanning, the map reloads what is committed as fast as loading allows.
         if let (Some(job), Some(catalog)) = (&self.job, self.catalog_path())
             && job.progress.is_some()
-            && !self.map.busy()
-            && self
-                .last_map
-                .is_none_or(|t| t.elapsed().as_secs_f32() > 1.0)
-            && catalog.exists()
         {
-            self.last_map = Some(std::time::Instant::now());
-            self.map.load(ctx, catalog, None);
+            self.map.keep_up(ctx, catalog);
         }
         if let Some(j) = self.job.as_mut()
             && let Some(r) = j.poll()
@@ -83,8 +77,9 @@ impl ScanTab {
                 Err(e) => self.report = Some(Err(Problem::new(&e))),
             }
             // The map shows what was committed, finished or not.
+            self.map.live = false;
             if let Some(c) = self.catalog_path().filter(|c| c.exists()) {
-                self.map.load(ctx, c, None);
+                self.map.reload(ctx, c);
             }
             self.job = None;
         }
@@ -92,7 +87,7 @@ impl ScanTab {
     }
 
     /// What the running scan last reported.
-    pub fn progress(&self) -> Option<seqbox::engine::Progress> {
+    pub fn progress(&self) -> Option<crate::engine::Progress> {
         self.job.as_ref().and_then(|j| j.progress)
     }
 
@@ -105,57 +100,37 @@ impl ScanTab {
     }
 
     /// Draw the tab; returns what a click asks of the other tabs.
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) -> Option<ScanAction> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) -> Option<ScanAction> {
         let mut action = None;
         ui.heading("Find SBX blocks on a disk");
         ui.label("Disk images and devices are only ever read, never written.");
-        ui.horizontal(|ui| {
-            if ui.button("Add images…").clicked() {
-                self.sources
-                    .extend(dialogs.pick_files("Disk images or devices"));
+        for p in self.picker.ui(ui, dialogs, "Disk images or devices") {
+            if !self.sources.contains(&p) {
+                self.sources.push(p);
             }
-            if !self.sources.is_empty() && ui.button("Clear list").clicked() {
-                self.sources.clear();
-            }
-            // Dialogs often hide device nodes: a device can be typed in.
-            let l = ui.label("or a device:");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.device)
-                    .hint_text("/dev/sdb")
-                    .desired_width(120.0),
-            )
-            .labelled_by(l.id);
-            if ui
-                .add_enabled(
-                    !self.device.trim().is_empty(),
-                    egui::Button::new("Add device"),
-                )
-                .clicked()
-            {
-                self.sources.push(PathBuf::from(self.device.trim()));
-                self.device.clear();
-            }
-        });
+        }
         for s in &self.sources {
             ui.label(s.display().to_string());
+        }
+        if !self.sources.is_empty() && ui.button("Clear list").clicked() {
+            self.sources.clear();
         }
         ui.horizontal(|ui| {
             ui.label(match self.catalog_path() {
                 Some(c) => format!("Catalogue: {}", c.display()),
                 None => "Catalogue: beside the first image".into(),
             });
-            if ui.button("Choose catalogue…").clicked()
-                && let Some(c) = dialogs.save_file("Catalogue file", "scan.sbxscan.sqlite")
-            {
+            let choose = ui.button("Choose catalogue…");
+            if let Some(c) = dialogs.save(&choose, "Catalogue file", "scan.sbxscan.sqlite") {
                 self.catalog = Some(c);
             }
-            if self.job.is_none()
-                && ui
-                    .button("Open a previous scan…")
+            let open = self.job.is_none().then(|| {
+                ui.button("Open a previous scan…")
                     .on_hover_text("Show the map and the containers of a catalogue made earlier")
-                    .clicked()
+            });
+            if let Some(open) = open
                 && let Some(c) = dialogs
-                    .pick_files("A catalogue (.sbxscan.sqlite) from an earlier scan")
+                    .files(&open, "A catalogue (.sbxscan.sqlite) from an earlier scan")
                     .into_iter()
                     .next()
             {
@@ -218,19 +193,27 @@ impl ScanTab {
         }
         match &self.report {
             Some(Ok(r)) => {
-                let blocks: u64 = r.sources.iter().map(|s| s.blocks).sum();
-                ui.label(format!(
-                    "Scan finished: {} container(s), {blocks} SBX blocks in {} source(s). Open the Recover tab to get them back.",
-                    r.containers,
-                    r.sources.len()
-                ));
+                ui.label(finished_sentence(r));
                 for s in &r.sources {
+                    if s.already_scanned {
+                        ui.label(format!(
+                            "{}: already scanned before, and unchanged since — nothing to read \
+                             again; what it holds is listed in Recover.",
+                            name(&s.path)
+                        ));
+                        continue;
+                    }
                     ui.label(format!(
-                        "{}: {} scanned{}, {} damaged blocks",
+                        "{}: {} scanned{}, {} damaged blocks{}",
                         name(&s.path),
                         human(s.scanned_to.saturating_sub(s.started_at)),
                         if s.resumed { " (resumed)" } else { "" },
-                        s.damaged_blocks
+                        s.damaged_blocks,
+                        if s.unreadable_sectors > 0 {
+                            format!(", {} unreadable sectors", s.unreadable_sectors)
+                        } else {
+                            String::new()
+                        }
                     ));
                     for n in &s.notes {
                         ui.weak(n);
@@ -261,5 +244,19 @@ impl ScanTab {
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
             scan::run(&opts, cancel, progress)
         }));
+    }
+}
+
+/// The one sentence a finished scan ends with.
+pub fn finished_sentence(r: &ScanReport) -> String {
+    let disks = if r.sources.len() == 1 {
+        "this disk".to_string()
+    } else {
+        format!("these {} disks", r.sources.len())
+    };
+    match r.containers {
+        0 => format!("No protected files were found on {disks}."),
+        1 => "Scan finished: 1 protected file found. Get it back in the Recover tab.".into(),
+        n => format!("Scan finished: {n} protected files found. Get them back in the Recover tab."),
     }
 }

@@ -2,7 +2,7 @@
 //! small JSON file in the user's configuration folder; read once at start, written by one
 //! background thread when something changed (the UI thread does no I/O), newest value last.
 
-use seqbox::engine::output::AtomicFile;
+use crate::engine::output::AtomicFile;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,59 +1,36 @@
 //! The Snapshot tab: take a snapshot of an ext4 disk image (where every file lives, with a
 //! checksum per block), browse its folders, pick files, and recover them later — even after
 //! they were deleted — with a verdict per file that says exactly which bytes are intact.
-//! The image is only ever read; loading and recovering run on worker threads.
+//! Every snapshot in the file is listed (date, file count) and can be chosen; by default
+//! files come back from the newest snapshot that holds them. The image is only ever read;
+//! loading and recovering run on worker threads (the UI thread opens no file).
 
-use super::dialogs::{Dialogs, output_folder_row};
+use super::dialogs::{Choosers, output_folder_row};
 use super::jobs::{Job, human, progress_ui};
 use super::problem::{Problem, said_ui};
-use seqbox::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
-use seqbox::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
-use seqbox::engine::ext4::{FileEntry, SnapshotInfo, Snapshots, display_path};
-use seqbox::engine::words::{self, Said, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+pub use super::snapshot_tree::Folder;
+use super::snapshot_tree::{Plan, Summary, count, folder_ui, plan, summarise};
+use crate::engine::ext4::recover::{self, RecoverOpts, RecoverReport};
+use crate::engine::ext4::snapshot::{self, CreateOpts, CreateReport};
+use crate::engine::ext4::{SnapshotInfo, Snapshots};
+use crate::engine::job::Error;
+use crate::engine::words::{self, Said, Verdict};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-/// A folder of the snapshot's tree: sub-folders by name, files by name.
-#[derive(Default)]
-pub struct Folder {
-    pub folders: BTreeMap<Vec<u8>, Folder>,
-    pub files: BTreeMap<Vec<u8>, FileEntry>,
-    /// Bytes and files below, for the folder's line.
-    pub bytes: u64,
-    pub count: u64,
-}
-
-impl Folder {
-    fn build(files: Vec<FileEntry>) -> Folder {
-        let mut root = Folder::default();
-        for f in files {
-            let parts: Vec<&[u8]> = f
-                .path
-                .split(|&b| b == b'/')
-                .filter(|p| !p.is_empty())
-                .collect();
-            let Some((leaf, dirs)) = parts.split_last() else {
-                continue;
-            };
-            let mut at = &mut root;
-            at.bytes += f.size;
-            at.count += 1;
-            for d in dirs {
-                at = at.folders.entry(d.to_vec()).or_default();
-                at.bytes += f.size;
-                at.count += 1;
-            }
-            at.files.insert(leaf.to_vec(), f);
-        }
-        root
-    }
-}
-
-/// An open snapshot database: its snapshots and the latest one's files as a tree.
+/// An open snapshot database: its snapshots (oldest first) and every file of all of them as
+/// one tree.
 pub struct Loaded {
     pub path: PathBuf,
     pub snapshots: Vec<SnapshotInfo>,
     pub tree: Folder,
+}
+
+impl Loaded {
+    /// The newest snapshot's id (0 when the file holds none).
+    pub fn newest(&self) -> i64 {
+        self.snapshots.last().map_or(0, |s| s.id)
+    }
 }
 
 #[derive(Default)]
@@ -67,13 +44,23 @@ pub struct SnapshotTab {
     pub out_dir: Option<PathBuf>,
     /// Paths (files, or folders ending in '/') picked for recovery.
     pub picked: BTreeSet<Vec<u8>>,
+    /// The snapshot chosen in the list; `None`: the newest that holds the picked files.
+    pub chosen: Option<i64>,
     pub loaded: Option<Loaded>,
     pub created: Option<Result<CreateReport, Problem>>,
     pub report: Option<Result<RecoverReport, Problem>>,
-    load_job: Option<Job<Loaded>>,
+    load_job: Option<Job<Option<Loaded>>>,
+    /// The image the snapshot beside it was last looked for (a new image is followed).
+    followed: Option<PathBuf>,
+    /// The picks summed up, for these picks and this chosen snapshot.
+    summary: Option<(BTreeSet<Vec<u8>>, Option<i64>, Summary)>,
+    /// Where "Open folder" shows the recovered files.
+    pub saved_to: Option<PathBuf>,
     create_job: Option<Job<CreateReport>>,
     recover_job: Option<Job<RecoverReport>>,
     pub load_error: Option<Problem>,
+    /// Chooses the disk image or device (checked before it is taken).
+    pub picker: super::disk_picker::DiskPicker,
 }
 
 impl SnapshotTab {
@@ -86,41 +73,69 @@ impl SnapshotTab {
         self.snapshot_file.clone().or_else(|| {
             self.image
                 .as_deref()
-                .map(seqbox::engine::ext4::owners::default_snapshot_path)
+                .map(crate::engine::ext4::owners::default_snapshot_path)
         })
     }
 
-    /// Read a snapshot database's list and its latest tree (on a worker thread).
+    /// Read a snapshot database's list and all its files (on a worker thread).
     pub fn open(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.snapshot_file = Some(path.clone());
+        self.load(ctx, path, false);
+    }
+
+    /// Load `path` on a worker; `if_there`: a missing file is no error (the default snapshot
+    /// beside a newly chosen image may not exist yet).
+    fn load(&mut self, ctx: &egui::Context, path: PathBuf, if_there: bool) {
         self.load_error = None;
         self.load_job = Some(Job::spawn(ctx, move |_, _| {
-            let db = Snapshots::open(&path)?;
-            let snapshots = db.list()?;
-            let tree = match snapshots.last() {
-                Some(s) => Folder::build(db.files(s.id, b"")?),
-                None => Folder::default(),
-            };
-            Ok(Loaded {
-                path,
-                snapshots,
-                tree,
-            })
+            if if_there && !path.is_file() {
+                return Ok(None);
+            }
+            load(path).map(Some)
         }));
+    }
+
+    /// A newly chosen image (button, drop, command line, disk picker): its snapshots, when a
+    /// snapshot file lies beside it and no other snapshot file was chosen.
+    fn follow_image(&mut self, ctx: &egui::Context) {
+        // While a job runs the image is looked at again on a later frame.
+        if self.image == self.followed || self.busy() {
+            return;
+        }
+        self.followed = self.image.clone();
+        if self.snapshot_file.is_some() {
+            return;
+        }
+        self.loaded = None;
+        self.picked.clear();
+        self.chosen = None;
+        if let Some(p) = self.snapshot_path() {
+            self.load(ctx, p, true);
+        }
     }
 
     /// Take in what the running jobs sent (called every frame, whatever tab is shown).
     pub fn poll(&mut self, ctx: &egui::Context) {
+        self.follow_image(ctx);
         if let Some(j) = self.load_job.as_mut()
             && let Some(r) = j.poll()
         {
             match r {
-                Ok(l) => {
+                Ok(Some(l)) => {
                     if self.image.is_none() {
                         self.image = l.snapshots.last().map(|s| s.image.clone());
+                        self.followed = self.image.clone();
+                    }
+                    if self
+                        .chosen
+                        .is_some_and(|c| l.snapshots.iter().all(|s| s.id != c))
+                    {
+                        self.chosen = None;
                     }
                     self.loaded = Some(l);
+                    self.summary = None;
                 }
+                Ok(None) => self.loaded = None,
                 Err(e) => self.load_error = Some(Problem::new(&e)),
             }
             self.load_job = None;
@@ -131,53 +146,52 @@ impl SnapshotTab {
             let ok = r.is_ok();
             self.created = Some(r.map_err(|e| Problem::new(&e)));
             self.create_job = None;
+            // The new list; a snapshot file beside the image stays "beside the image", so
+            // choosing another image later brings that image's snapshots.
             if ok && let Some(p) = self.snapshot_path() {
-                self.open(ctx, p);
+                self.load(ctx, p, false);
             }
         }
         if let Some(j) = self.recover_job.as_mut()
             && let Some(r) = j.poll()
         {
+            self.saved_to = r.as_ref().ok().map(|r| r.out_dir.clone());
             self.report = Some(r.map_err(|e| Problem::new(&e)));
             self.recover_job = None;
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut dyn Dialogs) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
         ui.heading("Snapshots of an ext4 disk");
         ui.label(
             "A snapshot records where every file lives, with a checksum of each block. \
              Later, even after a file is deleted, it can be read back and proven intact.",
         );
-        ui.horizontal(|ui| {
-            ui.label(match &self.image {
-                Some(i) => format!("Disk image: {}", i.display()),
-                None => "Disk image: not chosen".into(),
-            });
-            if ui.button("Choose disk image…").clicked()
-                && let Some(i) = dialogs
-                    .pick_files("An ext4 disk image or device")
-                    .into_iter()
-                    .next()
-            {
-                self.image = Some(i);
-            }
+        ui.label(match &self.image {
+            Some(i) => format!("Disk image: {}", i.display()),
+            None => "Disk image: not chosen".into(),
         });
+        if let Some(i) = self
+            .picker
+            .ui(ui, dialogs, "An ext4 disk image or device")
+            .pop()
+        {
+            self.image = Some(i);
+        }
         ui.horizontal(|ui| {
             ui.label(match self.snapshot_path() {
                 Some(s) => format!("Snapshot file: {}", s.display()),
                 None => "Snapshot file: beside the image".into(),
             });
-            if ui.button("Choose snapshot file…").clicked()
-                && let Some(s) = dialogs.save_file("Snapshot file", "disk.snapshot.sqlite")
-            {
+            let choose = ui.button("Choose snapshot file…");
+            if let Some(s) = dialogs.save(&choose, "Snapshot file", "disk.snapshot.sqlite") {
                 self.snapshot_file = Some(s);
             }
-            if ui.button("Open snapshot…").clicked()
-                && let Some(s) = dialogs
-                    .pick_files("A snapshot (.sqlite)")
-                    .into_iter()
-                    .next()
+            let open = ui.button("Open snapshot…");
+            if let Some(s) = dialogs
+                .files(&open, "A snapshot (.sqlite)")
+                .into_iter()
+                .next()
             {
                 self.open(ui.ctx(), s);
             }
@@ -208,44 +222,8 @@ impl SnapshotTab {
         if self.load_job.is_some() {
             ui.label("Reading the snapshot…");
         }
-        if let Some(l) = &self.loaded {
-            match l.snapshots.last() {
-                Some(s) => {
-                    ui.strong(format!(
-                        "Snapshot {} of {} — taken {} — {} files, {}{}",
-                        s.id,
-                        s.image.display(),
-                        when(s.taken_at),
-                        s.files,
-                        human(s.bytes),
-                        if s.fingerprinted {
-                            ""
-                        } else {
-                            " — map only, no checksums"
-                        }
-                    ));
-                }
-                None => {
-                    ui.label("This snapshot file holds no snapshot yet.");
-                }
-            }
-            ui.horizontal(|ui| {
-                ui.label(format!("{} picked", self.picked.len()));
-                if ui.button("Pick everything").clicked() {
-                    self.picked = BTreeSet::from([b"/".to_vec()]);
-                }
-                if ui.button("Pick nothing").clicked() {
-                    self.picked.clear();
-                }
-            });
-            egui::ScrollArea::vertical()
-                .id_salt("snapshot tree")
-                .max_height(340.0)
-                .auto_shrink([false, true])
-                .show(ui, |ui| {
-                    let all = self.picked.contains(b"/".as_slice());
-                    folder_ui(ui, &l.tree, b"", &mut self.picked, all);
-                });
+        if self.loaded.is_some() {
+            self.snapshots_ui(ui);
         }
         ui.separator();
         output_folder_row(
@@ -287,10 +265,100 @@ impl SnapshotTab {
             });
         }
         match &self.report {
-            Some(Ok(r)) => report_ui(ui, r),
+            Some(Ok(r)) => {
+                report_ui(ui, r);
+                if let Some(dir) = &self.saved_to
+                    && ui
+                        .button("Open folder")
+                        .on_hover_text(format!("Show {} in the file manager", dir.display()))
+                        .clicked()
+                {
+                    dialogs.open_folder(dir);
+                }
+            }
             Some(Err(p)) => p.ui(ui),
             None => {}
         }
+    }
+
+    /// The list of snapshots (each selectable), what is picked, and the tree.
+    fn snapshots_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(l) = &self.loaded else {
+            return;
+        };
+        if l.snapshots.is_empty() {
+            ui.label("This snapshot file holds no snapshot yet.");
+            return;
+        }
+        let newest = l.newest();
+        ui.strong(format!(
+            "{} in this file — choose the one to recover from:",
+            count(l.snapshots.len() as u64, "snapshot", "snapshots")
+        ));
+        let fresh =
+            matches!(&self.summary, Some((p, c, _)) if *p == self.picked && *c == self.chosen);
+        if !fresh {
+            let s = summarise(&l.tree, &self.picked, self.chosen, newest);
+            self.summary = Some((self.picked.clone(), self.chosen, s));
+        }
+        let Some((_, _, sum)) = &self.summary else {
+            return;
+        };
+        let auto = match &sum.auto {
+            Plan::One(id, _) if self.picked.is_empty() => format!(" — now snapshot {id}"),
+            Plan::One(id, _) => format!(" — snapshot {id} for the picked files"),
+            Plan::Each(groups) => format!(
+                " — no one snapshot holds all the picked files: each comes from the newest that holds it (snapshots {})",
+                groups
+                    .iter()
+                    .map(|g| g.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        ui.radio_value(
+            &mut self.chosen,
+            None,
+            format!("The newest snapshot that holds the picked files{auto}"),
+        );
+        for s in l.snapshots.iter().rev() {
+            ui.radio_value(&mut self.chosen, Some(s.id), snapshot_line(s));
+        }
+        if let Some(id) = self.chosen
+            && sum.not_in_chosen > 0
+        {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "Snapshot {id} does not hold {} of the picked files (deleted before it was taken, or made after).",
+                    sum.not_in_chosen
+                ),
+            );
+        }
+        ui.horizontal(|ui| {
+            ui.label(match sum.files {
+                0 => "0 files picked".to_string(),
+                n => format!(
+                    "{} picked ({})",
+                    count(n, "file", "files"),
+                    human(sum.bytes)
+                ),
+            });
+            if ui.button("Pick everything").clicked() {
+                self.picked = BTreeSet::from([b"/".to_vec()]);
+            }
+            if ui.button("Pick nothing").clicked() {
+                self.picked.clear();
+            }
+        });
+        egui::ScrollArea::vertical()
+            .id_salt("snapshot tree")
+            .max_height(340.0)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                let all = self.picked.contains(b"/".as_slice());
+                folder_ui(ui, &l.tree, b"", &mut self.picked, all, newest);
+            });
     }
 
     fn start_create(&mut self, ctx: &egui::Context) {
@@ -315,95 +383,97 @@ impl SnapshotTab {
         else {
             return;
         };
-        let paths = if self.picked.contains(b"/".as_slice()) {
-            Vec::new()
-        } else {
-            self.picked
-                .iter()
-                .map(|p| p.strip_suffix(b"/").unwrap_or(p).to_vec())
-                .collect()
+        let groups = match plan(&l.tree, &self.picked, self.chosen, l.newest()) {
+            Plan::One(id, paths) => vec![(id, paths)],
+            Plan::Each(groups) => groups,
         };
-        let opts = RecoverOpts {
+        let base = RecoverOpts {
             snapshot: l.path.clone(),
-            snapshot_id: l.snapshots.last().map(|s| s.id),
             image,
             offset: None,
-            paths,
             out_dir,
             search_moved: self.search_moved,
             overwrite: false,
+            ..Default::default()
         };
         self.report = None;
+        self.saved_to = None;
         self.recover_job = Some(Job::spawn(ctx, move |cancel, progress| {
-            recover::run(&opts, cancel, progress)
+            recover_groups(&base, groups, cancel, progress)
         }));
     }
 }
 
-/// A folder's line (pick the whole folder) and, when opened, its contents. Inside a picked
-/// folder (`covered`) everything shows as picked.
-fn folder_ui(
-    ui: &mut egui::Ui,
-    f: &Folder,
-    path: &[u8],
-    picked: &mut BTreeSet<Vec<u8>>,
-    covered: bool,
-) {
-    for (n, sub) in &f.folders {
-        let mut p = path.to_vec();
-        p.push(b'/');
-        p.extend_from_slice(n);
-        let key = [p.as_slice(), b"/"].concat();
-        let label = format!(
-            "{}/ ({} files, {})",
-            display_path(n),
-            sub.count,
-            human(sub.bytes)
-        );
-        let this = covered || picked.contains(&key);
-        egui::CollapsingHeader::new(label)
-            .id_salt(("folder", &p))
-            .show(ui, |ui| {
-                let mut on = this;
-                let pick = format!("Pick all of {}/", display_path(&p));
-                if ui
-                    .add_enabled(!covered, egui::Checkbox::new(&mut on, pick))
-                    .changed()
-                {
-                    toggle(picked, key.clone(), on);
-                }
-                folder_ui(ui, sub, &p, picked, this);
-            });
+/// Read the snapshot file: its list and the files of every snapshot.
+fn load(path: PathBuf) -> Result<Loaded, Error> {
+    let db = Snapshots::open(&path)?;
+    let snapshots = db.list()?;
+    let mut files = Vec::new();
+    for s in &snapshots {
+        files.push((s.id, db.files(s.id, b"")?));
     }
-    for (n, file) in &f.files {
-        let mut on = covered || picked.contains(&file.path);
-        let label = format!("{} ({})", display_path(n), human(file.size));
-        if ui
-            .add_enabled(!covered, egui::Checkbox::new(&mut on, label))
-            .on_hover_text(format!("{} — inode {}", display_path(&file.path), file.ino))
-            .changed()
-        {
-            toggle(picked, file.path.clone(), on);
-        }
-    }
+    Ok(Loaded {
+        path,
+        snapshots,
+        tree: Folder::build(files),
+    })
 }
 
-fn toggle(picked: &mut BTreeSet<Vec<u8>>, key: Vec<u8>, on: bool) {
-    if on {
-        picked.insert(key);
-    } else {
-        picked.remove(&key);
+/// Recover each group of paths from its snapshot, one after the other, as one report.
+fn recover_groups(
+    base: &RecoverOpts,
+    groups: Vec<(i64, Vec<Vec<u8>>)>,
+    cancel: &crate::engine::CancelFlag,
+    progress: &(dyn Fn(crate::engine::job::Progress) + Sync),
+) -> Result<RecoverReport, Error> {
+    let mut all: Option<RecoverReport> = None;
+    for (id, paths) in groups {
+        let opts = RecoverOpts {
+            snapshot_id: Some(id),
+            paths,
+            ..base.clone()
+        };
+        let r = recover::run(&opts, cancel, progress)?;
+        match &mut all {
+            None => all = Some(r),
+            Some(a) => {
+                a.files.extend(r.files);
+                a.identical += r.identical;
+                a.partial += r.partial;
+                a.not_recoverable += r.not_recoverable;
+                a.not_found.extend(r.not_found);
+                a.problems.extend(r.problems);
+            }
+        }
     }
+    all.ok_or_else(|| Error::Invalid("nothing to recover".into()))
+}
+
+/// "Snapshot 2 of /disk.img — taken Mon 30 Nov 2026, 14:05 — 120 files, 1.2 GiB"
+fn snapshot_line(s: &SnapshotInfo) -> String {
+    format!(
+        "Snapshot {} of {} — taken {} — {}, {}{}",
+        s.id,
+        s.image.display(),
+        super::when::local(s.taken_at),
+        count(s.files, "file", "files"),
+        human(s.bytes),
+        if s.fingerprinted {
+            ""
+        } else {
+            " — map only, no checksums"
+        }
+    )
 }
 
 fn created_ui(ui: &mut egui::Ui, r: &CreateReport) {
     ui.label(format!(
-        "Snapshot {} taken: {} files in {} folders; {} read and checksummed, {} files unchanged since the last snapshot.",
+        "Snapshot {} taken: {} in {}; {} read and checksummed, {} unchanged since the last snapshot.",
         r.snapshot_id,
-        r.files,
-        r.dirs,
+        count(r.files, "file", "files"),
+        count(r.dirs, "folder", "folders"),
         human(r.bytes_hashed),
-        r.files_reused
+        count(r.files_reused, "file", "files"),
     ));
     if r.may_be_incomplete {
         ui.colored_label(
@@ -442,9 +512,4 @@ fn report_ui(ui: &mut egui::Ui, r: &RecoverReport) {
     for (i, s) in items.iter().enumerate() {
         said_ui(ui, s, "Details", i);
     }
-}
-
-/// A snapshot time for people (UTC).
-fn when(secs: i64) -> String {
-    seqbox::engine::info::iso_utc(secs)
 }

@@ -16,7 +16,20 @@ use std::ops::Range;
 /// Walk `c`, reassemble its data into `sink` (if any) and check it against the stored hash.
 pub fn assemble(
     c: &mut Container,
+    sink: Sink<'_>,
+    stage: Stage,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<Assembly, Error> {
+    assemble_partial(c, sink, false, stage, cancel, progress)
+}
+
+/// [`assemble`]; with `partial`, data found after a gap is still put at its place in the
+/// sink (a decode that keeps an incomplete file), the gaps left as holes.
+pub fn assemble_partial(
+    c: &mut Container,
     mut sink: Sink<'_>,
+    partial: bool,
     stage: Stage,
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
@@ -24,6 +37,7 @@ pub fn assemble(
     let meta = c.metadata.clone().unwrap_or_default();
     check_size(c.layout, &meta)?;
     let mut w = Walk::new(c, &meta)?;
+    w.st.partial = partial;
     let unread = w.pass1(&mut sink, stage, cancel, progress)?;
     // The file ends before the sets the metadata gives (cut short, or its blocks elsewhere):
     // they are not whole.

@@ -106,6 +106,20 @@ fn read_exact_at(f: &File, mut pos: u64, mut buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether `path` holds an ext2/3/4 file system, at its start or in a partition of an MBR/GPT
+/// disk image: a few small reads (the superblock magic, the partition tables), so cheap
+/// enough for deciding where a file given on the command line opens.
+pub fn holds_ext(path: &Path) -> bool {
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let Ok(total) = f.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    has_ext_magic(&f, 0)
+        || partitions(&f, total).is_ok_and(|parts| parts.iter().any(|p| has_ext_magic(&f, p.start)))
+}
+
 fn has_ext_magic(f: &File, start: u64) -> bool {
     let mut b = [0u8; 2];
     read_exact_at(f, start + 1024 + 0x38, &mut b).is_ok() && u16::from_le_bytes(b) == EXT_MAGIC

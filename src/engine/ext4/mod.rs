@@ -13,6 +13,7 @@ pub mod inode;
 pub mod mapping;
 pub mod outpath;
 pub mod owners;
+pub mod present;
 pub mod recover;
 pub mod snapshot;
 pub mod store;

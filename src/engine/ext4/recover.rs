@@ -12,6 +12,8 @@ use super::inode::FLAG_ENCRYPT;
 use super::mapping::{self, Run};
 pub use super::outpath::target_for;
 use super::outpath::{make_parents, out_text, refuse_same_device};
+use super::present::Lookup;
+pub use super::present::Now;
 use super::snapshot::block_digest;
 use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
 use super::verdict::finish;
@@ -78,6 +80,9 @@ pub struct FileVerdict {
     pub unreadable_bytes: u64,
     /// Bytes found at a new place on the disk (`search_moved`).
     pub moved_bytes: u64,
+    /// What the file is in the file system now: the same, edited, or deleted since the
+    /// snapshot.
+    pub now: Now,
     /// What happened, in plain words.
     pub reasons: Vec<String>,
 }
@@ -209,6 +214,7 @@ pub fn run(
     let mut throttle = Throttle::default();
     throttle.report(progress, p);
     let mut bitmaps = BitmapCache::default();
+    let mut lookup = Lookup::default();
     let mut problems = Vec::new();
     let mut works = Vec::new();
     for e in &entries {
@@ -220,7 +226,7 @@ pub fn run(
         let w = recover_file(
             opts,
             &fs,
-            &mut bitmaps,
+            (&mut bitmaps, &mut lookup),
             &e.path,
             &row,
             &extents,
@@ -242,7 +248,7 @@ pub fn run(
     }
     let mut files = Vec::new();
     for mut w in works {
-        finish(&mut w, bs)?;
+        finish(&mut w, bs, opts.overwrite)?;
         files.push(w.verdict);
     }
     progress(p);
@@ -264,7 +270,7 @@ pub fn run(
 fn recover_file(
     opts: &RecoverOpts,
     fs: &Fs,
-    bitmaps: &mut BitmapCache,
+    (bitmaps, lookup): (&mut BitmapCache, &mut Lookup),
     path: &[u8],
     row: &InodeRow,
     extents: &[ExtentRow],
@@ -285,6 +291,7 @@ fn recover_file(
             changed_bytes: 0,
             unreadable_bytes: 0,
             moved_bytes: 0,
+            now: lookup.now(fs, path, row),
             reasons: Vec::new(),
         },
         missing: Vec::new(),
@@ -329,21 +336,29 @@ fn recover_file(
             .reasons
             .push("Recovered, but it is encrypted (fscrypt) and needs its key to be read.".into());
     }
-    // Blocks the file's inode maps now, when it still exists: those are not "reused".
-    let live: Vec<Run> = match fs.inode(row.ino as u32) {
-        Ok(i) if !i.is_deleted() && i.generation == row.generation => {
-            if i.size != row.size || i.mtime_ns != row.mtime_ns {
-                w.verdict.reasons.push(
-                    "The file was changed after the snapshot: this is the snapshot's version; \
-                     the current one is still on the disk."
-                        .into(),
-                );
-            }
-            let mut m = mapping::map(fs, &i, &mut Vec::new()).runs;
-            m.sort_by_key(|r| r.physical);
-            m
+    // Blocks the file's inode maps now, when it is still there: those are not "reused".
+    let live: Vec<Run> = match w.verdict.now {
+        Now::Deleted => {
+            w.verdict
+                .reasons
+                .push("Deleted since the snapshot: this is the snapshot's copy.".into());
+            Vec::new()
         }
-        _ => Vec::new(),
+        Now::Same | Now::Changed => match fs.inode(row.ino as u32) {
+            Ok(i) => {
+                if w.verdict.now == Now::Changed {
+                    w.verdict.reasons.push(
+                        "The file was changed after the snapshot: this is the snapshot's version; \
+                         the current one is still on the disk."
+                            .into(),
+                    );
+                }
+                let mut m = mapping::map(fs, &i, &mut Vec::new()).runs;
+                m.sort_by_key(|r| r.physical);
+                m
+            }
+            Err(_) => Vec::new(),
+        },
     };
     let owned_now = |b: u64| {
         let k = live.partition_point(|r| r.physical <= b);

@@ -1,19 +1,20 @@
 //! Settling a recovered file's verdict: its damaged byte ranges (overwritten, unreadable,
 //! unverifiable — told apart), the SHA-256 of what was written, and the headline sentence.
-//! Reads only the recovered output; never touches the image.
+//! Reads only the recovered output (and renames an incomplete one to `NAME (incomplete).ext`);
+//! never touches the image.
 
 use super::recover::{Loss, Verdict, Work};
 use crate::engine::job::Error;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Ranges shown in a sentence; the rest is in the report.
 const SHOWN: usize = 5;
 
 /// Settle a file's verdict: damaged ranges, percentages, and the SHA-256 of what was written.
-pub(super) fn finish(w: &mut Work, bs: u64) -> Result<(), Error> {
+pub(super) fn finish(w: &mut Work, bs: u64, overwrite: bool) -> Result<(), Error> {
     let size = w.verdict.size;
     w.damaged_blocks.sort_unstable_by_key(|d| d.0);
     let ranges = |only: Option<Loss>| -> Vec<(u64, u64)> {
@@ -85,6 +86,9 @@ pub(super) fn finish(w: &mut Work, bs: u64) -> Result<(), Error> {
     // The headline of a partial file already says it; otherwise (found elsewhere, or
     // nothing left) say that the disk failed to read.
     let partial = matches!(w.verdict.verdict, Verdict::Partial { .. });
+    if partial {
+        w.verdict.out_path = Some(mark_incomplete(&path, &w.verdict.path, overwrite)?);
+    }
     if w.verdict.unreadable_bytes > 0 && !partial {
         w.verdict.reasons.push(format!(
             "{} KB could not be read (disk errors).",
@@ -128,6 +132,32 @@ pub(super) fn partly(
         "Partly recovered: {}; the rest is intact.",
         parts.join("; ")
     )
+}
+
+/// Rename an incomplete output to `NAME (incomplete).ext` (NAME: the snapshot's file name),
+/// so nobody takes it for the whole file; without `overwrite` the next free name is taken.
+fn mark_incomplete(out: &Path, snapshot_path: &[u8], overwrite: bool) -> Result<PathBuf, Error> {
+    let leaf = snapshot_path
+        .rsplit(|&b| b == b'/')
+        .find(|c| !c.is_empty())
+        .unwrap_or(b"file");
+    let (stem, ext) = match leaf.iter().rposition(|&b| b == b'.') {
+        Some(i) if i > 0 => (&leaf[..i], &leaf[i..]),
+        _ => (leaf, &b""[..]),
+    };
+    let name = [stem, b" (incomplete)", ext].concat();
+    let Some(wanted) = super::outpath::target_for(Path::new("/"), &name)
+        .and_then(|t| t.file_name().map(|n| out.with_file_name(n)))
+    else {
+        return Ok(out.to_path_buf());
+    };
+    let to = if overwrite {
+        wanted
+    } else {
+        crate::engine::output::unique_path(&wanted)
+    };
+    std::fs::rename(out, &to).map_err(Error::write(&to))?;
+    Ok(to)
 }
 
 fn total(ranges: &[(u64, u64)]) -> u64 {

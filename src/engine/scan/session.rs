@@ -42,6 +42,9 @@ pub struct SourceReport {
     /// Where this run started: later than `from` when it resumed an earlier scan.
     pub started_at: u64,
     pub resumed: bool,
+    /// An earlier scan into this catalogue already read this source to the end and it has not
+    /// changed since: nothing was read again (its findings are already in the catalogue).
+    pub already_scanned: bool,
     pub scanned_to: u64,
     pub blocks: u64,
     pub metadata_blocks: u64,
@@ -188,6 +191,7 @@ fn scan_one(
         size,
         started_at: st.start,
         resumed: st.start > from,
+        already_scanned: end > from && st.start >= end,
         scanned_to: st.start,
         blocks: 0,
         metadata_blocks: 0,
@@ -198,6 +202,13 @@ fn scan_one(
         moved_from: st.moved_from,
         notes: st.notes,
     };
+    if report.already_scanned {
+        report.notes.push(
+            "already scanned completely into this catalogue, and unchanged since: nothing to \
+             read again"
+                .into(),
+        );
+    }
     let handle = file.try_clone().map_err(Error::read(path))?;
     let mut pending: Option<Piece> = None;
     let mut committed = st.start;

@@ -7,7 +7,7 @@ use super::{Said, Verdict, assembly_details, missing_phrase};
 use crate::engine::assemble::{Assembly, HashCheck, MissingRange};
 use crate::engine::check::CheckReport;
 use crate::engine::decode::{DecodeReport, DecodeStatus};
-use crate::engine::ext4::recover::{FileVerdict, Verdict as FileState};
+use crate::engine::ext4::recover::{FileVerdict, Now, Verdict as FileState};
 use crate::engine::info::InfoReport;
 use crate::engine::io::file_name_of;
 use crate::engine::job::Error;
@@ -71,7 +71,16 @@ pub fn decode(r: &DecodeReport) -> Said {
     let mut details = assembly_details(a);
     details.extend(r.notes.iter().cloned());
     let (verdict, line) = match r.status {
-        DecodeStatus::Incomplete => not_complete(&name, a, payload(&r.info), "nothing was written"),
+        DecodeStatus::Incomplete => {
+            let what = match &r.output {
+                Some(o) => format!(
+                    "saved with the missing parts filled with zeros as {}",
+                    o.display()
+                ),
+                None => "nothing was written".into(),
+            };
+            not_complete(&name, a, payload(&r.info), &what)
+        }
         DecodeStatus::HashMismatch => (
             Verdict::Lost,
             format!(
@@ -365,9 +374,16 @@ fn recovered_details(c: &ContainerResult) -> Vec<String> {
     details
 }
 
-/// One file recovered from an ext4 snapshot.
+/// One file recovered from an ext4 snapshot. The path says what became of the file since the
+/// snapshot ("deleted since the snapshot", "edited since the snapshot"); the verdict says what
+/// came back.
 pub fn snapshot_file(f: &FileVerdict) -> Said {
     let path = crate::engine::ext4::display_path(&f.path);
+    let path = match f.now {
+        Now::Same => path,
+        Now::Changed => format!("{path} (edited since the snapshot)"),
+        Now::Deleted => format!("{path} (deleted since the snapshot)"),
+    };
     let mut details = Vec::new();
     if let Some(o) = &f.out_path {
         details.push(format!("written to {}", o.display()));
@@ -398,6 +414,10 @@ pub fn snapshot_file(f: &FileVerdict) -> Said {
                     None => String::new(),
                 }
             ),
+        ),
+        FileState::NotRecoverable if f.now == Now::Deleted => (
+            Verdict::Lost,
+            format!("{path}: lost — every block of it has been overwritten since"),
         ),
         FileState::NotRecoverable => (
             Verdict::Lost,

@@ -1,10 +1,13 @@
 //! The app driven headless with egui_kittest: tabs and buttons clicked by their labels, real
 //! jobs on real files, assertions on what is shown and on what was written.
 
-use super::app::{App, Tab};
-use super::dialogs::Dialogs;
+mod common;
+
+use common::ext4img;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use seqbox::gui::app::{App, Tab};
+use seqbox::gui::dialogs::Dialogs;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -51,12 +54,13 @@ fn wait(h: &mut Harness<'static, App>) {
     h.run();
 }
 
-/// Scan tab → "Add images…" (the script's next pick) → "Start scan", until it is done.
+/// Scan tab → "Disk image file…" (the script's next pick) → "Start scan", until it is done.
 fn scan_in_app(h: &mut Harness<'static, App>) {
     h.get_by_label("Scan").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    // The file is checked (exists, readable, size) on a worker before it is added.
+    wait(h);
     h.get_by_label("Start scan").click();
     wait(h);
 }
@@ -86,7 +90,8 @@ fn encode_a_file_then_decode_it_back() {
     script.folders.push_back(d.join("back"));
     let mut h = harness(script);
     h.run();
-
+    h.get_by_label("Encode").click();
+    h.run();
     h.get_by_label("Add files…").click();
     h.run();
     h.get_by_label_contains("photo.jpg");
@@ -255,7 +260,7 @@ fn scan_a_scrambled_image_and_recover_its_files() {
         d.join("disk.img.sbxscan.sqlite").is_file(),
         "catalogue beside the image"
     );
-    h.get_by_label_contains("Scan finished: 2 container(s)");
+    h.get_by_label_contains("Scan finished: 2 protected files found");
     // The block map of the image, with its legend.
     h.get_by_label_contains("Map of");
     h.get_by_label_contains("SBX data:");
@@ -319,7 +324,7 @@ fn scan_a_scrambled_image_and_recover_its_files() {
 fn settings_follow_the_user_and_are_saved_when_they_change() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("settings.json");
-    let saved = super::settings::Settings {
+    let saved = seqbox::gui::settings::Settings {
         light_theme: true,
         encode_out_dir: Some(dir.path().join("boxes")),
         protection: "standard".into(),
@@ -332,10 +337,12 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
             App::with_settings(cc, Box::new(Scripted::default()), saved, Some(f))
         });
     h.run();
+    h.get_by_label("Encode").click();
+    h.run();
     h.get_by_label_contains("boxes");
     assert_eq!(
         h.state().encode.protection,
-        super::encode_tab::Protection::Standard
+        seqbox::gui::encode_tab::Protection::Standard
     );
     h.get_by_label("Dark theme").click();
     h.run();
@@ -346,7 +353,7 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(100));
-    let back = super::settings::Settings::load(&file);
+    let back = seqbox::gui::settings::Settings::load(&file);
     assert!(!back.light_theme);
     assert_eq!(back.encode_out_dir, Some(dir.path().join("boxes")));
 }
@@ -366,6 +373,8 @@ fn encode_reports_each_file_on_its_own_and_errors_in_plain_words() {
         d.join("taken.txt"),
     ]);
     let mut h = harness(script);
+    h.run();
+    h.get_by_label("Encode").click();
     h.run();
     h.get_by_label("Add files…").click();
     h.run();
@@ -419,8 +428,9 @@ fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
     h.run();
     h.get_by_label("Scan").click();
     h.run();
-    h.get_by_label("Add images…").click();
-    h.run();
+    h.get_by_label("Disk image file…").click();
+    // The file is checked (exists, readable, size) on a worker before it is added.
+    wait(&mut h);
     h.get_by_label("Start scan").click();
     // Pause once a few commits (every 16 MiB) are in the catalogue.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -441,7 +451,7 @@ fn a_paused_scan_resumes_and_a_previous_scan_can_be_reopened() {
     assert!(paused_at < size, "paused before the end");
     h.get_by_label("Resume scan").click();
     wait(&mut h);
-    h.get_by_label_contains("Scan finished: 1 container(s)");
+    h.get_by_label_contains("Scan finished: 1 protected file found");
     h.get_by_label_contains("(resumed)");
 
     // Later, in a new window: open the catalogue without scanning again.
@@ -504,7 +514,10 @@ fn an_incomplete_file_is_explained_and_saved_only_when_asked() {
     h.get_by_label_contains(
         "notes.txt: incomplete — 496 bytes missing (bytes 992–1487); saved with the missing parts filled with zeros",
     );
-    let back = std::fs::read(d.join("out/notes.txt")).unwrap();
+    // Saved under a name nobody takes for the whole file (issue 12, item 4).
+    h.get_by_label_contains("as ");
+    assert!(!d.join("out/notes.txt").exists());
+    let back = std::fs::read(d.join("out/notes (incomplete).txt")).unwrap();
     assert_eq!(back.len(), data.len());
     assert!(back[992..1488].iter().all(|&b| b == 0));
     assert_eq!(back[..992], data[..992]);
@@ -529,9 +542,10 @@ fn files_given_on_the_command_line_open_where_they_belong() {
     assert_eq!(h.state().encode.files, vec![d.join("plain.doc")]);
 }
 
-mod ext4_demo;
-#[path = "../../../tests/common/ext4img.rs"]
-mod ext4img;
+/// The Snapshot tab, the map over an ext4 image, and the demo tab.
+mod app {
+    mod snapshot_and_demo;
+}
 
 #[test]
 fn the_map_draws_any_of_the_scanned_sources() {
@@ -556,7 +570,7 @@ fn the_map_draws_any_of_the_scanned_sources() {
     let mut h = harness(script);
     h.run();
     scan_in_app(&mut h);
-    h.get_by_label_contains("Scan finished: 2 container(s)");
+    h.get_by_label_contains("Scan finished: 2 protected files found");
     h.get_by_label("Map of one.img");
     h.get_by_label("Source:").click();
     h.run();
@@ -574,24 +588,32 @@ fn the_map_draws_any_of_the_scanned_sources() {
 }
 
 #[test]
-fn without_file_dialogs_the_app_says_so_and_a_folder_can_be_typed() {
+fn without_file_dialogs_the_apps_own_chooser_picks_a_folder() {
     let dir = tempfile::tempdir().unwrap();
+    let typed = dir.path().join("rescued");
+    std::fs::create_dir(&typed).unwrap();
     let mut h = harness(Scripted {
         broken: true,
         ..Default::default()
     });
     h.run();
-    h.get_by_label_contains("No file dialog could be opened on this desktop");
+    assert!(
+        h.query_by_label_contains("No file dialog could be opened")
+            .is_none()
+    );
     h.get_by_label("Recover").click();
     h.run();
-    let typed = dir.path().join("rescued");
-    h.get_by_label("or type it:").click();
+    h.get_by_label("Choose output folder…").click();
+    wait(&mut h);
+    h.get_by_label("Folder:").focus();
     h.run();
-    h.get_by_label("or type it:")
-        .type_text(typed.to_str().unwrap());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Folder:").type_text(typed.to_str().unwrap());
     h.run();
-    h.get_by_label("Use this folder").click();
-    h.run();
+    h.get_by_label("Go").click();
+    wait(&mut h);
+    h.get_by_label("Choose this folder").click();
+    wait(&mut h);
     assert_eq!(h.state().recover.out_dir.as_ref(), Some(&typed));
     h.get_by_label_contains(&format!("Output folder: {}", typed.display()));
 }

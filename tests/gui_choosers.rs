@@ -1,0 +1,288 @@
+//! Every "Choose…" button works without a system file dialog (issue 12, item 2): the app's own
+//! chooser opens, is driven by its labels, and what it returns lands where the button said.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use seqbox::gui::app::App;
+use seqbox::gui::dialogs::Dialogs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A desktop without a portal or zenity: every dialog comes back empty at once.
+struct Broken;
+
+impl Dialogs for Broken {
+    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
+        None
+    }
+    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
+        None
+    }
+    fn unavailable(&self) -> bool {
+        true
+    }
+}
+
+fn harness() -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1100.0, 900.0))
+        .build_eframe(|cc| App::with_settings(cc, Box::new(Broken), Default::default(), None))
+}
+
+/// Step frames until nothing is being read or worked on, then settle.
+fn wait(h: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    h.step();
+    while h.state().busy() {
+        assert!(
+            Instant::now() < deadline,
+            "the chooser did not settle in time"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    h.run();
+}
+
+/// Type `dir` into the chooser's path bar (replacing what is there) and go there.
+fn go_to(h: &mut Harness<'static, App>, dir: &Path) {
+    h.get_by_label("Folder:").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Folder:").type_text(dir.to_str().unwrap());
+    h.run();
+    h.get_by_label("Go").click();
+    wait(h);
+}
+
+fn folder_with_photos() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.jpg"), b"first photo").unwrap();
+    std::fs::write(d.join("b.jpg"), vec![7u8; 3000]).unwrap();
+    std::fs::write(d.join(".hidden"), b"x").unwrap();
+    std::fs::create_dir(d.join("holiday")).unwrap();
+    std::fs::write(d.join("holiday/c.jpg"), b"third").unwrap();
+    dir
+}
+
+#[test]
+fn add_files_without_a_system_dialog_uses_the_apps_own_chooser() {
+    let dir = folder_with_photos();
+    let d = dir.path();
+    let mut h = harness();
+    wait(&mut h);
+    assert!(
+        h.query_by_label_contains("No file dialog could be opened")
+            .is_none(),
+        "no banner: the app's own chooser works around the missing dialog"
+    );
+    h.get_by_label("Encode").click();
+    h.run();
+    h.get_by_label("Add files…").click();
+    wait(&mut h);
+    h.get_by_label("This desktop has no file dialog, so SeqBox shows its own.");
+    go_to(&mut h, d);
+    // Folders first, hidden files hidden, sizes shown.
+    h.get_by_label("holiday/");
+    h.get_by_label("2.9 KiB");
+    assert!(h.query_by_label(".hidden").is_none());
+    h.get_by_label("a.jpg").click();
+    h.run();
+    h.get_by_label("b.jpg").click();
+    h.run();
+    h.get_by_label("2 files selected");
+    h.get_by_label("b.jpg").click();
+    h.run();
+    h.get_by_label("1 file selected");
+    h.get_by_label("b.jpg").click();
+    h.run();
+    h.get_by_label("Choose selected files").click();
+    wait(&mut h);
+    assert_eq!(
+        h.state().encode.files,
+        vec![d.join("a.jpg"), d.join("b.jpg")]
+    );
+    assert!(
+        h.query_by_label("Choose selected files").is_none(),
+        "closed"
+    );
+
+    // The second time it opens where the last choice was made, and says nothing more.
+    h.get_by_label("Add files…").click();
+    wait(&mut h);
+    assert!(
+        h.query_by_label_contains("This desktop has no file dialog")
+            .is_none()
+    );
+    h.get_by_label("holiday/").click();
+    wait(&mut h);
+    h.get_by_label("c.jpg").click();
+    h.run();
+    h.get_by_label("Choose selected files").click();
+    wait(&mut h);
+    assert_eq!(
+        h.state().encode.files,
+        vec![d.join("a.jpg"), d.join("b.jpg"), d.join("holiday/c.jpg")]
+    );
+}
+
+#[test]
+fn output_folder_up_and_cancel() {
+    let dir = folder_with_photos();
+    let d = dir.path();
+    let mut h = harness();
+    wait(&mut h);
+    h.get_by_label("Recover").click();
+    h.run();
+    h.get_by_label("Choose output folder…").click();
+    wait(&mut h);
+    go_to(&mut h, &d.join("holiday"));
+    assert!(
+        h.query_by_label("c.jpg").is_none(),
+        "choosing a folder lists folders only"
+    );
+    h.get_by_label("No folders in here.");
+    h.get_by_label("Up").click();
+    wait(&mut h);
+    h.get_by_label("holiday/").click();
+    wait(&mut h);
+    h.get_by_label("Choose this folder").click();
+    wait(&mut h);
+    assert_eq!(h.state().recover.out_dir, Some(d.join("holiday")));
+    h.get_by_label(&format!("Output folder: {}", d.join("holiday").display()));
+
+    // Cancel changes nothing; a folder that is not there says so in one sentence.
+    h.get_by_label("Choose output folder…").click();
+    wait(&mut h);
+    go_to(&mut h, &d.join("nowhere"));
+    h.get_by_label(&format!(
+        "There is no folder {}.",
+        d.join("nowhere").display()
+    ));
+    h.get_by_label("Cancel").click();
+    wait(&mut h);
+    assert_eq!(h.state().recover.out_dir, Some(d.join("holiday")));
+}
+
+#[test]
+fn catalogue_file_and_disk_image_are_chosen_in_the_apps_chooser() {
+    let dir = folder_with_photos();
+    let d = dir.path();
+    std::fs::write(d.join("disk.img"), vec![0u8; 4096]).unwrap();
+    let mut h = harness();
+    wait(&mut h);
+    h.get_by_label("Scan").click();
+    h.run();
+    h.get_by_label("Choose catalogue…").click();
+    wait(&mut h);
+    go_to(&mut h, d);
+    h.get_by_label("File name:").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("File name:")
+        .type_text("mine.sbxscan.sqlite");
+    h.run();
+    h.get_by_label("Save here").click();
+    wait(&mut h);
+    assert_eq!(h.state().scan.catalog, Some(d.join("mine.sbxscan.sqlite")));
+    assert!(
+        !d.join("mine.sbxscan.sqlite").exists(),
+        "choosing writes nothing"
+    );
+
+    h.get_by_label("Snapshot").click();
+    h.run();
+    h.get_by_label("Disk image file…").click();
+    wait(&mut h);
+    // It opens in the folder of the last choice.
+    h.get_by_label("disk.img").click();
+    h.run();
+    h.get_by_label("Choose selected files").click();
+    wait(&mut h);
+    assert_eq!(h.state().snapshot.image, Some(d.join("disk.img")));
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Plays a machine where /dev/sdb exists but this user may not read it.
+fn sdb_denied(path: &Path) -> seqbox::engine::disks::Checked {
+    use seqbox::engine::disks::{self, Checked};
+    if path == Path::new("/dev/sdb") {
+        Checked::Denied
+    } else {
+        disks::check(path)
+    }
+}
+
+#[test]
+fn the_disk_picker_lists_disks_checks_paths_and_says_how_to_get_access() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("card.img");
+    std::fs::write(&img, vec![0u8; 8192]).unwrap();
+    let mut h = harness();
+    wait(&mut h);
+    h.get_by_label("Scan").click();
+    h.run();
+    {
+        let picker = &mut h.state_mut().scan.picker;
+        picker.sys = fixture("sys");
+        picker.mountinfo = fixture("sys.mountinfo");
+        picker.check = sdb_denied;
+    }
+    h.get_by_label("Choose a disk…").click();
+    wait(&mut h);
+    h.get_by_label("Disks attached to this computer");
+    h.get_by_label("/dev/sda — WDC WD10EZEX-08W, 931.5 GiB, SATA");
+    h.get_by_label("/dev/sdb1 — partition, 7.5 GiB, in use (mounted at /media/me/My Photos)");
+    h.get_by_label("/dev/mmcblk0 — SD64G, 29.7 GiB, memory card, read-only");
+    // A disk this user may not read: one sentence and the exact commands, nothing added.
+    h.get_by_label("/dev/sdb — SanDisk Cruzer Blade, 7.5 GiB, USB, removable")
+        .click();
+    wait(&mut h);
+    h.get_by_label_contains("You may not read /dev/sdb.");
+    let user = std::env::var("USER").unwrap_or_else(|_| "$USER".into());
+    h.get_by_label(&format!("sudo setfacl -m u:{user}:r /dev/sdb"));
+    h.get_by_label("sudo seqbox gui /dev/sdb");
+    assert!(h.state().scan.sources.is_empty());
+    // A typed path that is not there is refused in one sentence; Enter adds one that is.
+    h.get_by_label("or type a path:").click();
+    h.run();
+    h.get_by_label("or type a path:")
+        .type_text("/nowhere/disk.img");
+    h.run();
+    h.get_by_label("Add").click();
+    wait(&mut h);
+    h.get_by_label("There is nothing at /nowhere/disk.img.");
+    h.get_by_label("or type a path:").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("or type a path:")
+        .type_text(img.to_str().unwrap());
+    h.run();
+    h.key_press(egui::Key::Enter);
+    wait(&mut h);
+    assert_eq!(h.state().scan.sources, vec![img.clone()]);
+    assert!(h.query_by_label_contains("There is nothing").is_none());
+    assert_eq!(h.state().scan.picker.typed, "", "the added path is cleared");
+    // A folder is not a disk.
+    h.get_by_label("or type a path:").focus();
+    h.run();
+    h.get_by_label("or type a path:")
+        .type_text(dir.path().to_str().unwrap());
+    h.run();
+    h.get_by_label("Add").click();
+    wait(&mut h);
+    h.get_by_label(&format!(
+        "{} is a folder: choose a disk or a disk image file.",
+        dir.path().display()
+    ));
+    assert_eq!(h.state().scan.sources, vec![img]);
+}
