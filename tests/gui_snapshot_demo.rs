@@ -101,7 +101,7 @@ fn every_snapshot_is_listed_and_a_deleted_file_comes_from_the_one_that_holds_it(
     h.run();
     h.get_by_label("Snapshot").click();
     h.run();
-    h.get_by_label("Choose disk image…").click();
+    h.get_by_label("Disk image file…").click();
     wait(&mut h);
     h.get_by_label("Take snapshot").click();
     wait(&mut h);
@@ -227,7 +227,7 @@ fn an_incomplete_file_is_saved_under_a_name_that_says_so() {
     h.run();
     h.get_by_label("Snapshot").click();
     h.run();
-    h.get_by_label("Choose disk image…").click();
+    h.get_by_label("Disk image file…").click();
     wait(&mut h);
     h.get_by_label("Take snapshot").click();
     wait(&mut h);
