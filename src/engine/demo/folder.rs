@@ -16,6 +16,8 @@ pub enum Reuse {
 }
 
 const SUBFOLDERS: [&str; 3] = ["originals", "carved", "recovered"];
+/// The samples' names (`samples::samples`; a test keeps the two lists the same).
+const SAMPLES: [&str; 4] = ["picture.bmp", "sound.wav", "report.txt", "archive.zip"];
 const STAGES: [&str; 3] = ["before", "wiped", "scrambled"];
 
 /// A name a demo run writes at the top of its folder (or a temporary `.part` of one).
@@ -46,6 +48,45 @@ fn ours(name: &str, is_dir: bool) -> bool {
         )
 }
 
+/// A file a demo run writes inside its subfolders: a sample (`picture.bmp`…), its SBX copy,
+/// a numbered or incomplete copy of either, or the temporary `.part` of one.
+fn our_file(name: &str) -> bool {
+    let name = match name.rsplit_once('.') {
+        Some((rest, "part")) => rest.rsplit_once('.').map_or(rest, |(n, _)| n),
+        _ => name,
+    };
+    let name = name.strip_suffix(".sbx").unwrap_or(name);
+    SAMPLES.iter().any(|s| {
+        let (stem, ext) = s.rsplit_once('.').unwrap_or((s, ""));
+        name.strip_prefix(stem)
+            .and_then(|r| r.strip_suffix(ext))
+            .and_then(|r| r.strip_suffix('.'))
+            .is_some_and(|mid| {
+                mid.is_empty()
+                    || mid == " (incomplete)"
+                    || mid
+                        .strip_prefix(" (")
+                        .and_then(|m| m.strip_suffix(')'))
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+    })
+}
+
+/// The entries of one of the demo's subfolders that a demo run does not make (a folder, a
+/// link or any other name): they keep the whole folder from being cleared.
+fn foreign_in(sub: &Path, name: &str) -> Result<Vec<String>, Error> {
+    let mut foreign = Vec::new();
+    for e in std::fs::read_dir(sub).map_err(Error::read(sub))? {
+        let e = e.map_err(Error::read(sub))?;
+        let kind = e.file_type().map_err(Error::read(sub))?;
+        let inner = e.file_name().to_string_lossy().into_owned();
+        if !kind.is_file() || !our_file(&inner) {
+            foreign.push(format!("{name}/{inner}"));
+        }
+    }
+    Ok(foreign)
+}
+
 /// Make `dir` ready for a new run: empty it when it holds only an earlier run's files.
 pub fn reuse(dir: &Path) -> Result<Reuse, Error> {
     let entries = match std::fs::read_dir(dir) {
@@ -60,6 +101,10 @@ pub fn reuse(dir: &Path) -> Result<Reuse, Error> {
         let kind = e.file_type().map_err(Error::read(dir))?;
         let name = e.file_name().to_string_lossy().into_owned();
         if !kind.is_symlink() && ours(&name, kind.is_dir()) {
+            // A subfolder is cleared only when all it holds is the demo's own files.
+            if kind.is_dir() {
+                foreign.extend(foreign_in(&e.path(), &name)?);
+            }
             mine.push((e.path(), kind.is_dir()));
         } else {
             foreign.push(name);
@@ -86,6 +131,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sample_names_are_the_samples() {
+        let names: Vec<_> = super::super::samples::samples(1)
+            .iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, SAMPLES);
+    }
+
+    #[test]
     fn only_a_demo_runs_own_files_are_cleared() {
         assert!(ours("3-scrambled.sbxscan.sqlite-wal", false));
         assert!(ours("1-before.img.x7Gq2.part", false));
@@ -98,7 +152,10 @@ mod tests {
         let demo = d.path().join("seqbox-demo");
         assert_eq!(reuse(&demo).unwrap(), Reuse::Ready);
         std::fs::create_dir_all(demo.join("recovered")).unwrap();
-        std::fs::write(demo.join("recovered/a.bmp"), b"x").unwrap();
+        std::fs::write(demo.join("recovered/picture.bmp"), b"x").unwrap();
+        std::fs::write(demo.join("recovered/sound (1).wav"), b"x").unwrap();
+        std::fs::write(demo.join("recovered/report (incomplete).txt"), b"x").unwrap();
+        std::fs::write(demo.join("recovered/archive.zip.sbx"), b"x").unwrap();
         std::fs::write(demo.join("2-wiped.img"), b"x").unwrap();
         std::fs::write(demo.join("notes.txt"), b"mine").unwrap();
         assert_eq!(
@@ -107,6 +164,17 @@ mod tests {
         );
         assert!(demo.join("2-wiped.img").exists(), "nothing removed");
         std::fs::remove_file(demo.join("notes.txt")).unwrap();
+        // A file of the person's own inside a demo subfolder keeps it all too.
+        std::fs::write(demo.join("recovered/holiday.jpg"), b"mine").unwrap();
+        assert_eq!(
+            reuse(&demo).unwrap(),
+            Reuse::Foreign(vec!["recovered/holiday.jpg".into()])
+        );
+        assert!(
+            demo.join("recovered/picture.bmp").exists(),
+            "nothing removed"
+        );
+        std::fs::remove_file(demo.join("recovered/holiday.jpg")).unwrap();
         assert_eq!(reuse(&demo).unwrap(), Reuse::Ready);
         assert_eq!(std::fs::read_dir(&demo).unwrap().count(), 0);
     }
