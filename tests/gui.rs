@@ -38,6 +38,8 @@ impl Dialogs for Scripted {
 
 fn harness(script: Scripted) -> Harness<'static, App> {
     Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(1100.0, 900.0))
         .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
 }
@@ -332,6 +334,8 @@ fn settings_follow_the_user_and_are_saved_when_they_change() {
     };
     let f = file.clone();
     let mut h = Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(1100.0, 900.0))
         .build_eframe(move |cc| {
             App::with_settings(cc, Box::new(Scripted::default()), saved, Some(f))

@@ -28,6 +28,8 @@ impl Dialogs for Broken {
 
 fn harness() -> Harness<'static, App> {
     Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(1100.0, 900.0))
         .build_eframe(|cc| App::with_settings(cc, Box::new(Broken), Default::default(), None))
 }

@@ -44,6 +44,8 @@ impl Dialogs for Scripted {
 
 fn harness_sized(script: Scripted, w: f32, h: f32) -> Harness<'static, App> {
     Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(w, h))
         .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
 }

@@ -34,6 +34,8 @@ impl Dialogs for Scripted {
 
 fn harness(script: Scripted) -> Harness<'static, App> {
     Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
 }

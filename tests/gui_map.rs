@@ -187,11 +187,15 @@ fn scanned_image(dir: &Path) -> PathBuf {
 }
 
 fn harness_on(catalog: PathBuf, size: egui::Vec2) -> Harness<'static, App> {
-    let mut h = Harness::builder().with_size(size).build_eframe(move |cc| {
-        let mut app = App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
-        app.open_catalog(&cc.egui_ctx, catalog);
-        app
-    });
+    let mut h = Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
+        .with_size(size)
+        .build_eframe(move |cc| {
+            let mut app = App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
+            app.open_catalog(&cc.egui_ctx, catalog);
+            app
+        });
     wait(&mut h);
     h
 }
@@ -505,6 +509,8 @@ fn during_a_scan_the_map_follows_the_progress_bar() {
         .set_len(1 << 30)
         .unwrap();
     let mut h = Harness::builder()
+        // A map reload or an animation may take a few frames to settle.
+        .with_max_steps(16)
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(|cc| App::with_settings(cc, Box::new(NoDialogs), Default::default(), None));
     h.get_by_label("Scan").click();
