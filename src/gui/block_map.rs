@@ -339,7 +339,12 @@ impl BlockMap {
         nav = input.or(nav);
         self.paint(ui, &grid, palette);
 
-        let hovered = response.hover_pos().and_then(|p| grid.index_at(p));
+        // Only a position that holds a cell: past the end of a small disk there is nothing to
+        // outline or describe.
+        let hovered = response
+            .hover_pos()
+            .and_then(|p| grid.index_at(p))
+            .filter(|&at| self.cell_at(at).is_some());
         let painter = ui.painter_at(rect.expand(2.0));
         if let Some(at) = hovered {
             let stroke = egui::Stroke::new(1.5, palette.outline());
