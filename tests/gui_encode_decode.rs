@@ -4,66 +4,23 @@
 //! Open folder through the dialogs seam, rows that fit at 800 px. Assertions are on labels,
 //! on the app's state and on the exact bytes written.
 
+mod gui_support;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use gui_support::{Scripted, harness, harness_sized};
 use seqbox::engine::CancelFlag;
 use seqbox::engine::encode::{self, EncodeOpts};
 use seqbox::engine::words::Verdict;
 use seqbox::format::Version;
 use seqbox::gui::app::{App, Tab};
-use seqbox::gui::dialogs::Dialogs;
 use seqbox::gui::encode_tab::Protection;
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Dialogs that answer from a script instead of opening windows, and remember the folders
-/// the app asked the desktop to show.
-#[derive(Default)]
-struct Scripted {
-    files: VecDeque<Vec<PathBuf>>,
-    folders: VecDeque<PathBuf>,
-    opened: Arc<Mutex<Vec<PathBuf>>>,
-}
-
-impl Dialogs for Scripted {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        self.files.pop_front().unwrap_or_default()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        self.folders.pop_front()
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn open_folder(&mut self, dir: &Path) {
-        self.opened.lock().unwrap().push(dir.to_path_buf());
-    }
-}
-
-fn harness_sized(script: Scripted, w: f32, h: f32) -> Harness<'static, App> {
-    Harness::builder()
-        // A map reload or an animation may take a few frames to settle.
-        .with_max_steps(16)
-        .with_size(egui::vec2(w, h))
-        .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
-}
-
-fn harness(script: Scripted) -> Harness<'static, App> {
-    harness_sized(script, 1100.0, 900.0)
-}
-
-/// Step frames until no job runs (real work happens on worker threads), then settle.
+/// Step frames until no job runs, then settle (at most 60 s).
 fn wait(h: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    h.step();
-    while h.state().busy() {
-        assert!(Instant::now() < deadline, "a job did not finish in time");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
+    gui_support::wait_up_to(h, Duration::from_secs(60));
 }
 
 /// Deterministic bytes that do not compress into anything regular.

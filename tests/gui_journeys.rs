@@ -3,53 +3,23 @@
 //! step, and what comes out must be the files' exact bytes (issue 12, item 1).
 
 mod common;
+mod gui_support;
 
 use common::ext4img;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use gui_support::Scripted;
 use seqbox::gui::app::{App, Tab};
-use seqbox::gui::dialogs::Dialogs;
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// Dialogs that answer from a script instead of opening windows.
-#[derive(Default)]
-struct Scripted {
-    files: VecDeque<Vec<PathBuf>>,
-    folders: VecDeque<PathBuf>,
-}
-
-impl Dialogs for Scripted {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        self.files.pop_front().unwrap_or_default()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        self.folders.pop_front()
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-}
+use std::time::Duration;
 
 fn harness(script: Scripted) -> Harness<'static, App> {
-    Harness::builder()
-        // A map reload or an animation may take a few frames to settle.
-        .with_max_steps(16)
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
+    gui_support::harness_sized(script, 1280.0, 800.0)
 }
 
-/// Step frames until no job runs, then settle.
+/// Step frames until no job runs, then settle (at most 120 s).
 fn wait(h: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    h.step();
-    while h.state().busy() {
-        assert!(Instant::now() < deadline, "a job did not finish in time");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
+    gui_support::wait_up_to(h, Duration::from_secs(120));
 }
 
 /// The guide shows this step, and the app is on its tab.

@@ -6,58 +6,18 @@
 //! and its folder is reused (or, holding something else, left alone after asking).
 
 mod common;
+mod gui_support;
 
 use common::ext4img;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use gui_support::{Scripted, harness};
 use seqbox::gui::app::{App, Tab};
-use seqbox::gui::dialogs::Dialogs;
-use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Dialogs that answer from a script, and record the folders "Open folder" was asked for.
-#[derive(Default)]
-struct Scripted {
-    files: VecDeque<Vec<PathBuf>>,
-    folders: VecDeque<PathBuf>,
-    opened: Arc<Mutex<Vec<PathBuf>>>,
-}
-
-impl Dialogs for Scripted {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        self.files.pop_front().unwrap_or_default()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        self.folders.pop_front()
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn open_folder(&mut self, folder: &Path) {
-        self.opened.lock().unwrap().push(folder.to_path_buf());
-    }
-}
-
-fn harness(script: Scripted) -> Harness<'static, App> {
-    Harness::builder()
-        // A map reload or an animation may take a few frames to settle.
-        .with_max_steps(16)
-        .with_size(egui::vec2(1100.0, 900.0))
-        .build_eframe(move |cc| App::with_settings(cc, Box::new(script), Default::default(), None))
-}
-
-/// Step frames until no job runs (real work happens on worker threads), then settle.
+/// Step frames until no job runs, then settle (at most 120 s).
 fn wait(h: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    h.step();
-    while h.state().busy() {
-        assert!(Instant::now() < deadline, "a job did not finish in time");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run();
+    gui_support::wait_up_to(h, Duration::from_secs(120));
 }
 
 /// Open the folders of `path` in the tree, leaving its file's line shown.
