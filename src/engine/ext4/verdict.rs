@@ -141,16 +141,13 @@ fn mark_incomplete(out: &Path, snapshot_path: &[u8], overwrite: bool) -> Result<
         .rsplit(|&b| b == b'/')
         .find(|c| !c.is_empty())
         .unwrap_or(b"file");
-    let (stem, ext) = match leaf.iter().rposition(|&b| b == b'.') {
-        Some(i) if i > 0 => (&leaf[..i], &leaf[i..]),
-        _ => (leaf, &b""[..]),
-    };
-    let name = [stem, b" (incomplete)", ext].concat();
-    let Some(wanted) = super::outpath::target_for(Path::new("/"), &name)
+    let Some(whole) = super::outpath::target_for(Path::new("/"), leaf)
         .and_then(|t| t.file_name().map(|n| out.with_file_name(n)))
     else {
         return Ok(out.to_path_buf());
     };
+    // The one rule every output follows (and cut to the file system's name limit).
+    let wanted = crate::engine::output::incomplete_name(&whole);
     let to = if overwrite {
         wanted
     } else {
