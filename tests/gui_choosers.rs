@@ -238,6 +238,7 @@ fn the_disk_picker_lists_disks_checks_paths_and_says_how_to_get_access() {
         picker.sys = fixture("sys");
         picker.mountinfo = fixture("sys.mountinfo");
         picker.check = sdb_denied;
+        picker.service.available = || false;
     }
     h.get_by_label("Choose a disk…").click();
     wait(&mut h);
@@ -287,4 +288,92 @@ fn the_disk_picker_lists_disks_checks_paths_and_says_how_to_get_access() {
         dir.path().display()
     ));
     assert_eq!(h.state().scan.sources, vec![img]);
+}
+
+/// The disk UDisks2 opens in the test below (a fn pointer cannot hold it).
+static SDZ: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Plays /dev/sdz, which this user may not read unless UDisks2 handed it over.
+fn sdz_denied(path: &Path) -> seqbox::engine::disks::Checked {
+    use seqbox::engine::{disks, granted};
+    if path == Path::new("/dev/sdz") && !granted::is_granted(path) {
+        disks::Checked::Denied
+    } else {
+        disks::check(path)
+    }
+}
+
+/// Plays UDisks2: the first request is refused (the password dialog was closed), the next
+/// hands over the disk read-only.
+fn udisks_open(path: &Path) -> Result<std::fs::File, String> {
+    static ASKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    assert_eq!(path, Path::new("/dev/sdz"));
+    if ASKED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+        return Err("The system did not allow opening /dev/sdz.".into());
+    }
+    Ok(std::fs::File::open(SDZ.get().unwrap()).unwrap())
+}
+
+#[test]
+fn a_disk_one_may_not_read_is_opened_read_only_through_udisks_and_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The disk: noise with a container inside.
+    let data: Vec<u8> = (0..60_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(d.join("photo.jpg"), &data).unwrap();
+    let sbx = seqbox::engine::encode::run(
+        &seqbox::engine::encode::EncodeOpts::new(d.join("photo.jpg")),
+        &seqbox::engine::CancelFlag::new(),
+        &|_| {},
+    )
+    .unwrap()
+    .output;
+    let mut disk = vec![0x5Au8; 1 << 20];
+    let c = std::fs::read(&sbx).unwrap();
+    disk[4096..4096 + c.len()].copy_from_slice(&c);
+    let img = d.join("sdz.img");
+    std::fs::write(&img, &disk).unwrap();
+    SDZ.set(img).unwrap();
+
+    let mut h = harness();
+    wait(&mut h);
+    h.get_by_label("Scan").click();
+    h.run();
+    {
+        let picker = &mut h.state_mut().scan.picker;
+        picker.check = sdz_denied;
+        picker.service.available = || true;
+        picker.service.open = udisks_open;
+    }
+    h.get_by_label("or type a path:").click();
+    h.run();
+    h.get_by_label("or type a path:").type_text("/dev/sdz");
+    h.run();
+    h.get_by_label("Add").click();
+    wait(&mut h);
+    h.get_by_label(
+        "You may not read /dev/sdz. SeqBox can ask the system to open it read only; it will ask \
+         for your password.",
+    );
+    assert!(h.state().scan.sources.is_empty());
+    // The password dialog closed: said, nothing added, and the terminal commands still there.
+    h.get_by_label("Open read-only…").click();
+    wait(&mut h);
+    h.get_by_label("The system did not allow opening /dev/sdz.");
+    h.get_by_label("sudo seqbox gui /dev/sdz");
+    assert!(h.state().scan.sources.is_empty());
+    // Asked again: the disk is handed over, added, and scanned through the handed-over file.
+    h.get_by_label("Open read-only…").click();
+    wait(&mut h);
+    assert_eq!(h.state().scan.sources, vec![PathBuf::from("/dev/sdz")]);
+    assert!(h.query_by_label_contains("You may not read").is_none());
+    // Nothing is written under /dev: a device's catalogue goes to the user's scans folder.
+    let expected = seqbox::gui::scan_tab::scans_folder().join("sdz.sbxscan.sqlite");
+    assert_eq!(h.state().scan.catalog_path(), Some(expected));
+    h.state_mut().scan.catalog = Some(d.join("sdz.sqlite"));
+    h.get_by_label("Start scan").click();
+    wait(&mut h);
+    h.get_by_label("Scan finished: 1 protected file found. Get it back in the Recover tab.");
 }

@@ -275,6 +275,14 @@ pub enum Checked {
 /// from it, so this is quick even on a failing disk.
 pub fn check(path: &Path) -> Checked {
     use std::io::{Seek, SeekFrom};
+    // A disk handed over by UDisks2 is read through its descriptor, whatever the path says.
+    if crate::engine::granted::is_granted(path)
+        && let Ok(mut f) = crate::engine::granted::open(path)
+    {
+        let device = !f.metadata().is_ok_and(|m| m.is_file());
+        let size = f.seek(SeekFrom::End(0)).unwrap_or(0);
+        return Checked::Readable { size, device };
+    }
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == ErrorKind::NotFound => return Checked::Missing,
@@ -284,7 +292,7 @@ pub fn check(path: &Path) -> Checked {
     if meta.is_dir() {
         return Checked::Folder;
     }
-    match std::fs::File::open(path) {
+    match crate::engine::granted::open(path) {
         Ok(mut f) => {
             let device = !meta.is_file();
             // A device's size is where it ends; a file's is in its metadata.
@@ -304,12 +312,10 @@ pub fn check(path: &Path) -> Checked {
 /// Whether UDisks2 runs on the system bus (it can hand out read-only access to a disk after
 /// asking for the password, as GNOME Disks does).
 pub fn udisks_running() -> bool {
-    std::process::Command::new("busctl")
-        .args(["--system", "status", "org.freedesktop.UDisks2"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    #[cfg(target_os = "linux")]
+    return crate::engine::udisks::available();
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
 /// The exact commands that give this user read access to `device` (until it is unplugged), or

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Read until `buf` is full or the end of the file; returns the bytes read.
 pub fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -25,10 +25,50 @@ pub fn file_name_of(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Where SeqBox keeps what it writes about a device (nothing is ever written under /dev):
+/// `$XDG_DATA_HOME/seqbox`, or `~/.local/share/seqbox`.
+pub fn data_folder() -> PathBuf {
+    let home = || {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|h| h.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/"))
+    };
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .unwrap_or_else(|| home().join(".local/share"))
+        .join("seqbox")
+}
+
+/// Whether `p` names a device node (by its name alone: this does no I/O).
+pub fn is_device_path(p: &Path) -> bool {
+    p.starts_with("/dev")
+}
+
 /// Whether two paths name the same existing file.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_snapshot_is_kept_in_the_data_folder_not_under_dev() {
+        use crate::engine::ext4::owners::default_snapshot_path;
+        assert_eq!(
+            default_snapshot_path(Path::new("/dev/sdb1")),
+            data_folder().join("snapshots/sdb1.snapshot.sqlite")
+        );
+        assert_eq!(
+            default_snapshot_path(Path::new("/img/card.img")),
+            Path::new("/img/card.img.snapshot.sqlite")
+        );
+        assert!(!data_folder().starts_with("/dev"));
     }
 }

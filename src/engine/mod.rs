@@ -13,6 +13,7 @@ pub mod encode;
 pub mod ext4;
 pub mod fat;
 pub mod geometry;
+pub mod granted;
 pub mod hashpipe;
 pub mod info;
 pub mod io;
@@ -26,6 +27,8 @@ pub mod seqset;
 pub mod source;
 pub mod sources;
 pub mod sqlite;
+#[cfg(target_os = "linux")]
+pub mod udisks;
 pub mod walk;
 pub mod words;
 

@@ -32,7 +32,7 @@ pub type OpenFn = dyn Fn(&Path) -> io::Result<Box<dyn ReadAt>> + Sync;
 
 /// Open a source file read-only.
 pub fn open_file(path: &Path) -> io::Result<Box<dyn ReadAt>> {
-    Ok(Box::new(std::fs::File::open(path)?))
+    Ok(Box::new(crate::engine::granted::open(path)?))
 }
 
 /// Bytes of one source that could not be read.

@@ -2,7 +2,8 @@
 //! size, bus, removable, mounted) and their partitions, a "Disk image file…" button, and a path
 //! one can type (Enter adds it). Every path is checked before it is added — it exists, may be
 //! read, its size — and a problem is said in one sentence, with the exact command when the user
-//! may not read a device.
+//! may not read a device — and, where UDisks2 runs, a button that asks it to open the device
+//! read-only (polkit asks for the password, as in GNOME Disks).
 //! Listing and checking run on worker threads (opening an empty drive can take seconds); this
 //! never writes to a disk and never reads more than /sys, /proc and a device's size.
 
@@ -26,6 +27,38 @@ pub enum Refusal {
 }
 
 type Checking = Receiver<Vec<(PathBuf, Checked, bool)>>;
+type Opening = Receiver<(PathBuf, Result<std::fs::File, String>)>;
+
+/// Asking the system's disk service for a disk one may not read (tests play it).
+#[derive(Clone, Copy)]
+pub struct DiskService {
+    /// Whether it is there to be asked.
+    pub available: fn() -> bool,
+    /// Open a device read-only (the service asks for the password); an error is one sentence.
+    pub open: fn(&Path) -> Result<std::fs::File, String>,
+}
+
+impl Default for DiskService {
+    fn default() -> Self {
+        DiskService {
+            available: disks::udisks_running,
+            open: open_through_udisks,
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_through_udisks(p: &Path) -> Result<std::fs::File, String> {
+    crate::engine::udisks::open_read_only_system(p)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_through_udisks(p: &Path) -> Result<std::fs::File, String> {
+    Err(format!(
+        "{} cannot be opened for you on this system.",
+        p.display()
+    ))
+}
 
 pub struct DiskPicker {
     /// Where disks are listed from (fixtures in tests).
@@ -33,14 +66,19 @@ pub struct DiskPicker {
     pub mountinfo: PathBuf,
     /// How a path is checked (tests replace it to play a device one may not read).
     pub check: fn(&Path) -> Checked,
+    /// UDisks2, for devices one may not read.
+    pub service: DiskService,
     /// The path being typed.
     pub typed: String,
     /// The disks, once listed; the list is shown while `Some`.
     pub disks: Option<Vec<Disk>>,
     listing: Option<Receiver<Vec<Disk>>>,
     checking: Option<Checking>,
+    opening: Option<Opening>,
     /// Why the last path was not added.
     pub refusal: Option<Refusal>,
+    /// Why the disk service did not open it, when it was asked.
+    pub service_error: Option<String>,
 }
 
 impl Default for DiskPicker {
@@ -49,11 +87,14 @@ impl Default for DiskPicker {
             sys: PathBuf::from("/sys"),
             mountinfo: PathBuf::from("/proc/self/mountinfo"),
             check: disks::check,
+            service: DiskService::default(),
             typed: String::new(),
             disks: None,
             listing: None,
             checking: None,
+            opening: None,
             refusal: None,
+            service_error: None,
         }
     }
 }
@@ -61,7 +102,7 @@ impl Default for DiskPicker {
 impl DiskPicker {
     /// Whether disks are being listed or a path checked.
     pub fn busy(&self) -> bool {
-        self.listing.is_some() || self.checking.is_some()
+        self.listing.is_some() || self.checking.is_some() || self.opening.is_some()
     }
 
     /// Draw the picker; returns the paths that were checked and can be read, in the frame they
@@ -72,7 +113,7 @@ impl DiskPicker {
         dialogs: &mut Choosers,
         file_title: &str,
     ) -> Vec<PathBuf> {
-        let added = self.poll();
+        let added = self.poll(ui.ctx());
         ui.horizontal_wrapped(|ui| {
             let label = if self.disks.is_some() || self.listing.is_some() {
                 "Hide disks"
@@ -136,14 +177,15 @@ impl DiskPicker {
 
     fn start_check(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
         let (tx, rx) = channel();
-        let (check, ctx) = (self.check, ctx.clone());
+        let (check, available, ctx) = (self.check, self.service.available, ctx.clone());
         self.refusal = None;
+        self.service_error = None;
         std::thread::spawn(move || {
             let checked = paths
                 .into_iter()
                 .map(|path| {
                     let checked = check(&path);
-                    let udisks = checked == Checked::Denied && disks::udisks_running();
+                    let udisks = checked == Checked::Denied && available();
                     (path, checked, udisks)
                 })
                 .collect();
@@ -154,12 +196,24 @@ impl DiskPicker {
     }
 
     /// Take in listings and checks; returns the paths that may be added.
-    fn poll(&mut self) -> Vec<PathBuf> {
+    fn poll(&mut self, ctx: &egui::Context) -> Vec<PathBuf> {
         if let Some(rx) = &self.listing
             && let Ok(d) = rx.try_recv()
         {
             self.disks = Some(d);
             self.listing = None;
+        }
+        if let Some(rx) = &self.opening
+            && let Ok((path, opened)) = rx.try_recv()
+        {
+            self.opening = None;
+            match opened {
+                Ok(file) => {
+                    crate::engine::granted::grant(&path, file);
+                    self.start_check(ctx, vec![path]);
+                }
+                Err(e) => self.service_error = Some(e),
+            }
         }
         let Some(rx) = &self.checking else {
             return Vec::new();
@@ -263,6 +317,7 @@ impl DiskPicker {
 
     fn refusal_ui(&mut self, ui: &mut egui::Ui) {
         let mut retry = None;
+        let mut ask = None;
         match &self.refusal {
             None => {}
             Some(Refusal::Said(s)) => {
@@ -274,25 +329,53 @@ impl DiskPicker {
                 commands,
             }) => {
                 let dev = path.display();
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    format!(
-                        "You may not read {dev}. To allow it (read only, until the disk is \
-                         unplugged), run this in a terminal, then click Try again:"
-                    ),
-                );
+                let warn = ui.visuals().warn_fg_color;
+                if *udisks {
+                    ui.colored_label(
+                        warn,
+                        format!(
+                            "You may not read {dev}. SeqBox can ask the system to open it read \
+                             only; it will ask for your password."
+                        ),
+                    );
+                    ui.horizontal(|ui| {
+                        let asking = self.opening.is_some();
+                        if ui
+                            .add_enabled(!asking, egui::Button::new("Open read-only…"))
+                            .on_hover_text(
+                                "UDisks2 opens the disk for reading only, as GNOME Disks does",
+                            )
+                            .clicked()
+                        {
+                            ask = Some(path.clone());
+                        }
+                        if asking {
+                            ui.spinner();
+                            ui.label("Waiting for the password…");
+                        }
+                    });
+                    if let Some(e) = &self.service_error {
+                        ui.colored_label(warn, e);
+                    }
+                    ui.label(
+                        "Or allow it in a terminal (read only, until the disk is unplugged), \
+                         then click Try again:",
+                    );
+                } else {
+                    ui.colored_label(
+                        warn,
+                        format!(
+                            "You may not read {dev}. To allow it (read only, until the disk is \
+                             unplugged), run this in a terminal, then click Try again:"
+                        ),
+                    );
+                }
                 for c in commands.iter().take(1) {
                     command_line(ui, c);
                 }
                 if let Some(c) = commands.get(1) {
                     ui.label("Or start SeqBox as the administrator with the disk:");
                     command_line(ui, c);
-                }
-                if *udisks {
-                    ui.weak(
-                        "(The disk service UDisks2 runs here; SeqBox cannot yet ask it for \
-                         access by itself.)",
-                    );
                 }
                 if ui.button("Try again").clicked() {
                     retry = Some(path.clone());
@@ -302,6 +385,22 @@ impl DiskPicker {
         if let Some(p) = retry {
             self.start_check(ui.ctx(), vec![p]);
         }
+        if let Some(p) = ask {
+            self.ask_service(ui.ctx(), p);
+        }
+    }
+
+    /// Ask the disk service to open `path` read-only, on a worker (the password dialog waits).
+    fn ask_service(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let (tx, rx) = channel();
+        let (open, ctx) = (self.service.open, ctx.clone());
+        self.service_error = None;
+        std::thread::spawn(move || {
+            let opened = open(&path);
+            let _ = tx.send((path, opened));
+            ctx.request_repaint();
+        });
+        self.opening = Some(rx);
     }
 }
 

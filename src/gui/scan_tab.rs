@@ -9,7 +9,7 @@ use super::problem::Problem;
 use crate::engine::Error;
 use crate::engine::io::file_name_of as name;
 use crate::engine::scan::{self, ScanOpts, ScanReport};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a click in the Scan tab asks of the rest of the app.
 pub enum ScanAction {
@@ -40,13 +40,12 @@ impl ScanTab {
         self.job.is_some() || self.map.busy()
     }
 
-    /// The catalogue file: the chosen one, or `NAME.sbxscan.sqlite` beside the first source.
+    /// The catalogue file: the chosen one, or `NAME.sbxscan.sqlite` beside the first source
+    /// (for a device, in the user's scans folder: nothing is ever written under /dev).
     pub fn catalog_path(&self) -> Option<PathBuf> {
-        self.catalog.clone().or_else(|| {
-            self.sources
-                .first()
-                .map(|s| s.with_file_name(format!("{}.sbxscan.sqlite", name(s))))
-        })
+        self.catalog
+            .clone()
+            .or_else(|| self.sources.first().map(|s| default_catalog(s)))
     }
 
     /// Take in what the running job sent (called every frame, whatever tab is shown).
@@ -242,9 +241,28 @@ impl ScanTab {
         };
         self.report = None;
         self.job = Some(Job::spawn(ctx, move |cancel, progress| {
+            if let Some(folder) = opts.catalog.parent().filter(|f| !f.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(Error::write(folder))?;
+            }
             scan::run(&opts, cancel, progress)
         }));
     }
+}
+
+/// Where the catalogue of a scan of `source` goes unless one is chosen: beside an image file;
+/// for a device, in the user's scans folder.
+pub fn default_catalog(source: &Path) -> PathBuf {
+    let file = format!("{}.sbxscan.sqlite", name(source));
+    if crate::engine::io::is_device_path(source) {
+        scans_folder().join(file)
+    } else {
+        source.with_file_name(file)
+    }
+}
+
+/// `…/seqbox/scans` in the user's data folder.
+pub fn scans_folder() -> PathBuf {
+    crate::engine::io::data_folder().join("scans")
 }
 
 /// The one sentence a finished scan ends with.

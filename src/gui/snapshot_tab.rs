@@ -68,7 +68,8 @@ impl SnapshotTab {
         self.load_job.is_some() || self.create_job.is_some() || self.recover_job.is_some()
     }
 
-    /// The snapshot file: the chosen one, or `IMAGE.snapshot.sqlite` beside the image.
+    /// The snapshot file: the chosen one, or `IMAGE.snapshot.sqlite` beside the image (a
+    /// device's in the user's data folder).
     pub fn snapshot_path(&self) -> Option<PathBuf> {
         self.snapshot_file.clone().or_else(|| {
             self.image
@@ -373,6 +374,9 @@ impl SnapshotTab {
         };
         self.created = None;
         self.create_job = Some(Job::spawn(ctx, move |cancel, progress| {
+            if let Some(folder) = opts.out.parent().filter(|f| !f.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(crate::engine::Error::write(folder))?;
+            }
             snapshot::create(&opts, cancel, progress)
         }));
     }

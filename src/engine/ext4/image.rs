@@ -35,7 +35,7 @@ impl Image {
     /// Open `path` read-only. With `offset` the file system starts there; without, it starts
     /// at 0 or in the one partition of a whole-disk image that holds an ext file system.
     pub fn open(path: &Path, offset: Option<u64>) -> Result<Image, Error> {
-        let mut file = File::open(path).map_err(Error::read(path))?;
+        let mut file = crate::engine::granted::open(path).map_err(Error::read(path))?;
         // Seeking to the end also gives the size of a block device (metadata says 0).
         let total = file.seek(SeekFrom::End(0)).map_err(Error::read(path))?;
         let offset = match offset {
@@ -110,7 +110,7 @@ fn read_exact_at(f: &File, mut pos: u64, mut buf: &mut [u8]) -> io::Result<()> {
 /// disk image: a few small reads (the superblock magic, the partition tables), so cheap
 /// enough for deciding where a file given on the command line opens.
 pub fn holds_ext(path: &Path) -> bool {
-    let Ok(mut f) = File::open(path) else {
+    let Ok(mut f) = crate::engine::granted::open(path) else {
         return false;
     };
     let Ok(total) = f.seek(SeekFrom::End(0)) else {

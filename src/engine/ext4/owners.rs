@@ -51,13 +51,18 @@ pub fn live_owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun
     Ok(out)
 }
 
-/// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it.
+/// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it; a
+/// device's in the user's data folder (`…/seqbox/snapshots/`), where it outlives a reboot.
 pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
-    let name = image
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    image.with_file_name(format!("{name}.snapshot.sqlite"))
+    let name = crate::engine::io::file_name_of(image);
+    let file = format!("{name}.snapshot.sqlite");
+    if crate::engine::io::is_device_path(image) {
+        crate::engine::io::data_folder()
+            .join("snapshots")
+            .join(file)
+    } else {
+        image.with_file_name(file)
+    }
 }
 
 /// Owner runs from the live metadata, or else from the latest snapshot of this image in its

@@ -8,6 +8,7 @@ use super::super::catalog::{
 };
 use super::super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use super::{MAX_BLOCK, Piece, identity, scan_source};
+use crate::engine::granted;
 use crate::format::block::Uid;
 use crate::format::password;
 use serde::Serialize;
@@ -109,7 +110,7 @@ pub fn run(
     // Every source must open before the catalogue is created: a typo leaves nothing behind.
     let mut sizes = Vec::new();
     for path in &opts.sources {
-        let mut f = File::open(path).map_err(Error::read(path))?;
+        let mut f = granted::open(path).map_err(Error::read(path))?;
         sizes.push(f.seek(SeekFrom::End(0)).map_err(Error::read(path))?);
     }
     let mut catalog = Catalog::open(&opts.catalog)?;
@@ -180,7 +181,7 @@ fn scan_one(
     meter: &mut Meter<'_>,
 ) -> Result<(SourceReport, i64), Error> {
     let (from, end) = range(opts, size);
-    let file = File::open(path).map_err(Error::read(path))?;
+    let file = granted::open(path).map_err(Error::read(path))?;
     let key = identity::take(&file, size);
     // Absolute, so that the same name given from another folder is not taken for this file.
     let abs = std::path::absolute(path).map_err(Error::read(path))?;
@@ -296,7 +297,7 @@ fn current_size(f: &File, key: &SourceKey) -> u64 {
 
 /// Whether `path` still names the file that was scanned (it was not replaced meanwhile).
 fn still_there(path: &Path, key: &SourceKey) -> bool {
-    match File::open(path) {
+    match granted::open(path) {
         Ok(f) => identity::same_file(&f, key),
         Err(_) => false,
     }
