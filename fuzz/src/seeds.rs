@@ -309,8 +309,8 @@ fn catalogues() -> Vec<(String, Vec<u8>)> {
     };
     // Tables: 0 source, 1 block_run, 2 metadata, 3 layout_run (columns as listed there).
     out.push(("edit-count".into(), edit(0, 1, 0, 3, &int(1 << 40))));
-    out.push(("edit-step".into(), edit(1, 1, 1, 7, &[0])));
-    out.push(("edit-seq".into(), edit(0, 1, 2, 6, &int(i64::MAX))));
+    out.push(("edit-burst".into(), edit(1, 1, 1, 9, &[0])));
+    out.push(("edit-slot".into(), edit(0, 1, 2, 6, &int(i64::MAX))));
     out.push(("edit-size".into(), edit(0, 2, 0, 7, &int(-1))));
     out.push((
         "edit-payload".into(),

@@ -11,17 +11,21 @@ use super::job::Error;
 use super::source::{ByteRange, push_merged};
 use super::sqlite;
 use crate::format::block::Uid;
+use crate::format::rs::Layout;
 use crate::format::{Metadata, Version};
 use rusqlite::{Connection, Result as SqlResult, Transaction, params};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 mod schema;
 mod settle;
+mod slots;
 mod sources;
 
 pub use schema::SCHEMA_VERSION;
 pub use settle::{BlockAcross, DamagedBlock, Evidence};
+pub use slots::Geometry;
 pub use sources::{
     SourceKey, SourceKind, SourceRow, SourceStart, opt_path_text, path_bytes, path_from_bytes,
     path_text,
@@ -30,8 +34,8 @@ pub use sources::{
 /// Bytes per sector in layout runs.
 pub const SECTOR: u64 = 512;
 
-/// The longest layout run stored: runs are cut at every catalogue commit of a scan (16 MiB).
-pub const MAX_RUN_SECTORS: u64 = (16 << 20) / SECTOR;
+/// A scan commits its findings whenever it passes a multiple of this many sectors (16 MiB).
+pub const COMMIT_SECTORS: u64 = (16 << 20) / SECTOR;
 
 /// What a sector of a source holds, as the block map colours it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -208,8 +212,9 @@ impl Catalog {
     ) -> Result<(), Error> {
         let e = db(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
-        insert_blocks(&tx, source_id, found.blocks).map_err(&e)?;
+        // Metadata first: it gives the geometry of the block runs that follow.
         insert_metas(&tx, source_id, found.metas).map_err(&e)?;
+        insert_blocks(&tx, source_id, found.blocks).map_err(&e)?;
         insert_damaged(&tx, source_id, found.damaged).map_err(&e)?;
         insert_runs(&tx, source_id, found.runs).map_err(&e)?;
         tx.execute(
@@ -224,39 +229,29 @@ impl Catalog {
     pub fn containers(&self) -> Result<Vec<ContainerRow>, Error> {
         let mut st = self
             .conn
-            .prepare("SELECT uid, version, seq, count, seq_step, offset FROM block_run ORDER BY source_id, offset")
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM block_run ORDER BY source_id, offset"
+            ))
             .map_err(self.err())?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, u8>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            })
-            .map_err(self.err())?;
+        let rows = st.query_map([], StoredRun::read).map_err(self.err())?;
         // (uid, version) in order of first sighting → (seqs, metadata copies, copies).
         let mut order: Vec<(i64, u8)> = Vec::new();
         let mut found: std::collections::HashMap<(i64, u8), (super::seqset::SeqSet, u64, u64)> =
             std::collections::HashMap::new();
         for row in rows {
-            let (uid, version, seq, count, step, offset) = row.map_err(self.err())?;
-            check_run(&self.path, offset, version, seq, count, step)?;
-            let entry = found.entry((uid, version)).or_insert_with(|| {
-                order.push((uid, version));
+            let run = row.map_err(self.err())?;
+            let layout = run.check(&self.path)?;
+            let entry = found.entry((run.uid, run.version)).or_insert_with(|| {
+                order.push((run.uid, run.version));
                 (super::seqset::SeqSet::new(), 0, 0)
             });
-            entry.2 += count as u64;
-            for i in 0..count {
-                match u32::try_from(seq + i * step) {
-                    Ok(0) => entry.1 += 1,
-                    Ok(n) => {
+            entry.2 += run.count;
+            for i in 0..run.count {
+                match slots::seq_at(&layout, run.slot + i) {
+                    0 => entry.1 += 1,
+                    n => {
                         entry.0.insert(n);
                     }
-                    Err(_) => {}
                 }
             }
         }
@@ -350,35 +345,26 @@ impl Catalog {
     pub fn copies_of(&self, uid: Uid, version: Version) -> Result<Vec<Copy>, Error> {
         let mut st = self
             .conn
-            .prepare(
-                "SELECT seq, count, seq_step, source_id, offset, password FROM block_run
-                 WHERE uid = ?1 AND version = ?2",
-            )
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM block_run WHERE uid = ?1 AND version = ?2"
+            ))
             .map_err(self.err())?;
         let rows = st
-            .query_map(params![uid_to_int(&uid), version.byte()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, bool>(5)?,
-                ))
-            })
+            .query_map(params![uid_to_int(&uid), version.byte()], StoredRun::read)
             .map_err(self.err())?;
         let bs = version.block_size() as u64;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, count, step, source_id, offset, password) = row.map_err(self.err())?;
-            check_run(&self.path, offset, version.byte(), seq, count, step)?;
-            for i in 0..count {
-                if let Ok(seq @ 1..) = u32::try_from(seq + i * step) {
+            let run = row.map_err(self.err())?;
+            let layout = run.check(&self.path)?;
+            for i in 0..run.count {
+                let seq = slots::seq_at(&layout, run.slot + i);
+                if seq != 0 {
                     out.push(Copy {
                         seq,
-                        source_id,
-                        offset: offset as u64 + i as u64 * bs,
-                        password,
+                        source_id: run.source_id,
+                        offset: run.offset + i * bs,
+                        password: run.password,
                     });
                 }
             }
@@ -399,38 +385,40 @@ impl Catalog {
         // The run that starts before `from` and may reach into it, then those starting inside.
         let mut st = self
             .conn
-            .prepare(
-                "SELECT * FROM (SELECT offset, end_offset, count, version, uid, seq, seq_step
+            .prepare(&format!(
+                "SELECT * FROM (SELECT {RUN_COLUMNS}, end_offset
                    FROM block_run WHERE source_id = ?1 AND offset < ?2
                    ORDER BY offset DESC LIMIT 1) WHERE end_offset > ?2
                  UNION ALL
-                 SELECT * FROM (SELECT offset, end_offset, count, version, uid, seq, seq_step
+                 SELECT * FROM (SELECT {RUN_COLUMNS}, end_offset
                    FROM block_run WHERE source_id = ?1 AND offset >= ?2 AND offset < ?3
-                   ORDER BY offset LIMIT ?4)",
-            )
+                   ORDER BY offset LIMIT ?4)"
+            ))
             .map_err(self.err())?;
         let rows = st
             .query_map(
                 params![source_id, clamp(from), clamp(to), limit as i64],
-                |r| {
-                    Ok(BlockRunRow {
-                        offset: r.get::<_, i64>(0)? as u64,
-                        end_offset: r.get::<_, i64>(1)? as u64,
-                        count: r.get::<_, i64>(2)? as u64,
-                        version: r.get::<_, i64>(3)? as u8,
-                        uid: r.get::<_, i64>(4)? as u64,
-                        seq: r.get::<_, i64>(5)?,
-                        seq_step: r.get::<_, i64>(6)?,
-                    })
-                },
+                |r| Ok((StoredRun::read(r)?, r.get::<_, i64>(10)? as u64)),
             )
             .map_err(self.err())?;
-        let mut out: Vec<BlockRunRow> = rows.collect::<Result<_, _>>().map_err(self.err())?;
-        for r in &out {
-            let (offset, count) = (r.offset as i64, r.count as i64);
-            check_run(&self.path, offset, r.version, r.seq, count, r.seq_step)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (run, end_offset) = row.map_err(self.err())?;
+            let layout = run.check(&self.path)?;
+            out.push(BlockRunRow {
+                offset: run.offset,
+                end_offset,
+                count: run.count,
+                version: run.version,
+                uid: run.uid as u64,
+                seq: i64::from(slots::seq_at(&layout, run.slot)),
+                last: i64::from(slots::seq_at(&layout, run.slot + run.count - 1)),
+                slot: run.slot,
+            });
+            if out.len() == limit {
+                break;
+            }
         }
-        out.truncate(limit);
         Ok(out)
     }
 
@@ -464,39 +452,164 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Layout runs of a source overlapping sectors `from..to`, in order.
+    /// Layout runs of a source overlapping sectors `from..to`, in order. A stored run of SBX
+    /// blocks (one per piece of a container) is drawn per block here: metadata, data and
+    /// parity from the sequence numbers its block runs give and the container's metadata.
     pub fn runs(&self, source_id: i64, from: u64, to: u64) -> Result<Vec<Run>, Error> {
+        // Runs tile a source without overlapping: only the last one starting at or before
+        // `from` can reach into the range, so the search walks the primary key from there.
         let mut st = self
             .conn
             .prepare(
                 "SELECT start_sector, sectors, class, uid FROM layout_run
-                 WHERE source_id = ?1 AND start_sector >= ?4 AND start_sector < ?3
-                   AND start_sector + sectors > ?2
+                 WHERE source_id = ?1 AND start_sector < ?3 AND start_sector + sectors > ?2
+                   AND start_sector >= (SELECT COALESCE(MAX(start_sector), 0) FROM layout_run
+                       WHERE source_id = ?1 AND start_sector <= ?2)
                  ORDER BY start_sector",
             )
             .map_err(self.err())?;
-        // No run is longer than MAX_RUN_SECTORS, so the search can start that far back and
-        // walk the primary key instead of the whole table.
-        let earliest = from.saturating_sub(MAX_RUN_SECTORS);
+        let rows = st
+            .query_map(params![source_id, clamp(from), clamp(to)], |r| {
+                Ok(Run {
+                    start_sector: r.get::<_, i64>(0)? as u64,
+                    sectors: r.get::<_, i64>(1)? as u64,
+                    class: SectorClass::from_code(r.get(2)?),
+                    uid: r.get::<_, Option<i64>>(3)?.map(|u| u as u64),
+                })
+            })
+            .map_err(self.err())?;
+        let stored: Vec<Run> = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        let shards = if stored.iter().any(|r| r.class == SectorClass::SbxBlock) {
+            settle::shard_counts(&self.conn).map_err(self.err())?
+        } else {
+            Default::default()
+        };
+        let mut out = Vec::with_capacity(stored.len());
+        for r in stored {
+            if r.class != SectorClass::SbxBlock {
+                out.push(r);
+                continue;
+            }
+            let a = r.start_sector.max(from);
+            let b = r.start_sector.saturating_add(r.sectors).min(to);
+            let blocks = self.block_classes(source_id, a, b, r.uid, &shards)?;
+            out.extend(slots::draw(&blocks, a, b, r.uid));
+        }
+        Ok(out)
+    }
+
+    /// (offset, class) of the blocks of container `uid` in a source that start before the
+    /// end of sector `b - 1`, from the last one starting before sector `a`'s end.
+    fn block_classes(
+        &self,
+        source_id: i64,
+        a: u64,
+        b: u64,
+        uid: Option<u64>,
+        shards: &settle::ShardCounts,
+    ) -> Result<Vec<(u64, SectorClass)>, Error> {
+        let (lo, hi) = (a * SECTOR, b * SECTOR);
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {RUN_COLUMNS} FROM block_run WHERE source_id = ?1 AND uid IS ?4
+                 AND offset < ?3 AND end_offset > ?2 - 4096 ORDER BY offset"
+            ))
+            .map_err(self.err())?;
         let rows = st
             .query_map(
-                params![source_id, clamp(from), clamp(to), clamp(earliest)],
-                |r| {
-                    Ok(Run {
-                        start_sector: r.get::<_, i64>(0)? as u64,
-                        sectors: r.get::<_, i64>(1)? as u64,
-                        class: SectorClass::from_code(r.get(2)?),
-                        uid: r.get::<_, Option<i64>>(3)?.map(|u| u as u64),
-                    })
-                },
+                params![source_id, clamp(lo), clamp(hi), uid.map(|u| u as i64)],
+                StoredRun::read,
             )
             .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+        let mut out: Vec<(u64, SectorClass)> = Vec::new();
+        for row in rows {
+            let run = row.map_err(self.err())?;
+            let layout = run.check(&self.path)?;
+            let bs = layout.version.block_size() as u64;
+            let mp = shards.get(&(run.uid, run.version)).copied();
+            // Only the blocks near the range: a zoomed map never walks a whole container.
+            let i0 = (lo.saturating_sub(run.offset) / bs).saturating_sub(1);
+            let i1 = run.count.min(hi.saturating_sub(run.offset).div_ceil(bs));
+            for i in i0..i1 {
+                let seq = slots::seq_at(&layout, run.slot + i);
+                let o = run.offset + i * bs;
+                out.push((o, slots::class_of(seq, layout.version, mp)));
+            }
+        }
+        // Keep the last block starting before `a`'s end and everything after.
+        let keep = out.partition_point(|&(o, _)| o < lo).saturating_sub(1);
+        out.drain(..keep);
+        Ok(out)
     }
 }
 
-/// A run of consecutive SBX blocks as stored: `count` blocks from `offset`, sequence numbers
-/// `seq`, `seq + seq_step`, …
+/// The columns of a block-run row `StoredRun::read` takes, in its order.
+const RUN_COLUMNS: &str =
+    "source_id, offset, count, version, uid, slot, data, parity, burst, password";
+
+/// A block-run row as stored.
+struct StoredRun {
+    source_id: i64,
+    offset: u64,
+    count: u64,
+    version: u8,
+    uid: i64,
+    slot: u64,
+    geometry: (i64, i64, i64),
+    password: bool,
+}
+
+impl StoredRun {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
+        Ok(StoredRun {
+            source_id: r.get(0)?,
+            offset: r.get::<_, i64>(1)? as u64,
+            count: r.get::<_, i64>(2)? as u64,
+            version: r.get(3)?,
+            uid: r.get(4)?,
+            slot: r.get::<_, i64>(5)? as u64,
+            geometry: (r.get(6)?, r.get(7)?, r.get(8)?),
+            password: r.get(9)?,
+        })
+    }
+
+    /// The row's layout, or the catalogue is damaged: refuse a row no scan writes — an
+    /// unknown version or geometry, a negative offset, a count out of range — before it is
+    /// expanded block by block.
+    fn check(&self, path: &Path) -> Result<Layout, Error> {
+        let (d, p, b) = self.geometry;
+        let geometry = match (u16::try_from(d), u16::try_from(p), u32::try_from(b)) {
+            (Ok(data), Ok(parity), Ok(burst)) => Some(Geometry {
+                data,
+                parity,
+                burst,
+            }),
+            _ => None,
+        };
+        let layout = Version::from_byte(self.version)
+            .zip(geometry)
+            .and_then(|(v, g)| g.layout(v));
+        let plausible = (self.offset as i64) >= 0
+            && (1..=MAX_RUN_BLOCKS).contains(&self.count)
+            && (self.slot as i64) >= 0
+            && self.slot.checked_add(self.count).is_some();
+        match layout {
+            Some(l) if plausible => Ok(l),
+            _ => Err(Error::Invalid(format!(
+                "catalogue {} is damaged: it lists {} block(s) of version {} at offset {} in slots from {} of geometry {d}+{p} B={b}, which no scan writes; scan the sources again into a new catalogue",
+                path.display(),
+                self.count,
+                self.version,
+                self.offset as i64,
+                self.slot as i64,
+            ))),
+        }
+    }
+}
+
+/// A run of SBX blocks for the map's hover: `count` blocks from `offset`, slots `slot..` of
+/// their container, holding sequence numbers `seq` (the first) … `last`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockRunRow {
     pub offset: u64,
@@ -505,49 +618,26 @@ pub struct BlockRunRow {
     pub version: u8,
     pub uid: u64,
     pub seq: i64,
-    pub seq_step: i64,
+    pub last: i64,
+    pub slot: u64,
 }
 
 impl BlockRunRow {
     /// The sequence number of the last block of the run.
     pub fn last_seq(&self) -> i64 {
-        self.seq + (self.count as i64 - 1) * self.seq_step
+        self.last
+    }
+
+    /// Whether the run holds sequence numbers `seq`, `seq + 1`, … `last` in order.
+    pub fn in_order(&self) -> bool {
+        self.last - self.seq == self.count as i64 - 1
     }
 }
 
-/// Blocks one block run holds at most: a scan writes its runs per commit (16 MiB of 128-byte
-/// blocks, plus the piece that ends the commit), doubled for margin. A row claiming more
-/// is damage, and expanding it block by block would take unbounded time and memory.
-const MAX_RUN_BLOCKS: i64 = (2 * MAX_RUN_SECTORS * SECTOR / 128) as i64;
-
-/// Refuse a block-run row no scan writes — an unknown version, a negative offset, a count out
-/// of range, sequence numbers leaving 0..=u32::MAX — before it is expanded block by block.
-fn check_run(
-    path: &Path,
-    offset: i64,
-    version: u8,
-    seq: i64,
-    count: i64,
-    step: i64,
-) -> Result<(), Error> {
-    let seqs = 0..=i64::from(u32::MAX);
-    let last = count
-        .checked_sub(1)
-        .and_then(|n| n.checked_mul(step))
-        .and_then(|d| seq.checked_add(d));
-    let plausible = Version::from_byte(version).is_some()
-        && offset >= 0
-        && (1..=MAX_RUN_BLOCKS).contains(&count)
-        && seqs.contains(&seq)
-        && last.is_some_and(|l| seqs.contains(&l));
-    if plausible {
-        return Ok(());
-    }
-    Err(Error::Invalid(format!(
-        "catalogue {} is damaged: it lists {count} block(s) of version {version} at offset {offset} with sequence numbers from {seq} in steps of {step}, which no scan writes; scan the sources again into a new catalogue",
-        path.display()
-    )))
-}
+/// Blocks one block run holds at most: one container's slots (32-bit sequence numbers, and
+/// the metadata copies among them). A row claiming more is damage, and expanding it block by
+/// block would take unbounded time and memory.
+const MAX_RUN_BLOCKS: u64 = 1 << 32;
 
 /// SQLite integers are signed.
 fn clamp(v: u64) -> i64 {
@@ -555,25 +645,96 @@ fn clamp(v: u64) -> i64 {
 }
 
 fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> SqlResult<()> {
-    let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO block_run (source_id, offset, end_offset, count, version, uid, seq, seq_step, password)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let open = open_run(tx, source_id)?;
+    let mut known: HashMap<(Uid, Version), Vec<(u16, u16, Option<u32>)>> = HashMap::new();
+    let mut geometries = tx.prepare_cached(
+        "SELECT rs_data, rs_parity, burst FROM metadata WHERE uid = ?1 AND version = ?2
+         AND rs_data IS NOT NULL AND rs_parity IS NOT NULL
+         GROUP BY rs_data, rs_parity, burst ORDER BY MIN(source_id), MIN(offset)",
     )?;
-    for r in block_runs(blocks) {
-        let bs = r.first.version.block_size() as u64;
+    let mut failed = None;
+    let runs = slots::slot_runs(open, blocks, |uid, version| {
+        known
+            .entry((uid, version))
+            .or_insert_with(|| {
+                let rows = geometries.query_map(params![uid_to_int(&uid), version.byte()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                });
+                match rows
+                    .and_then(|rows| rows.collect::<SqlResult<Vec<(u16, u16, Option<u32>)>>>())
+                {
+                    Ok(mut v) => {
+                        v.dedup();
+                        v
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        Vec::new()
+                    }
+                }
+            })
+            .clone()
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO block_run (source_id, offset, end_offset, count, version, uid,
+            slot, data, parity, burst, password)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for r in runs {
         ins.execute(params![
             source_id,
             r.first.offset as i64,
-            (r.first.offset + r.count * bs) as i64,
+            r.end_offset() as i64,
             r.count as i64,
             r.first.version.byte(),
             uid_to_int(&r.first.uid),
-            r.first.seq,
-            r.step,
+            r.slot as i64,
+            r.geometry.data,
+            r.geometry.parity,
+            r.geometry.burst,
             r.first.password
         ])?;
     }
     Ok(())
+}
+
+/// The last block run stored for a source: the next blocks may be its next slots.
+fn open_run(tx: &Transaction<'_>, source_id: i64) -> SqlResult<Option<slots::SlotRun>> {
+    let row = tx
+        .prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM block_run WHERE source_id = ?1 ORDER BY offset DESC LIMIT 1"
+        ))?
+        .query_map(params![source_id], StoredRun::read)?
+        .next()
+        .transpose()?;
+    let Some(run) = row else { return Ok(None) };
+    let (Some(version), Ok(data), Ok(parity), Ok(burst)) = (
+        Version::from_byte(run.version),
+        u16::try_from(run.geometry.0),
+        u16::try_from(run.geometry.1),
+        u32::try_from(run.geometry.2),
+    ) else {
+        return Ok(None);
+    };
+    let first = BlockRow {
+        offset: run.offset,
+        version,
+        uid: int_to_uid(run.uid),
+        seq: 0,
+        password: run.password,
+    };
+    let g = Geometry {
+        data,
+        parity,
+        burst,
+    };
+    Ok(slots::SlotRun::stored(first, run.count, run.slot, g))
 }
 
 fn insert_metas(tx: &Transaction<'_>, source_id: i64, metas: &[MetaRow]) -> SqlResult<()> {
@@ -624,6 +785,32 @@ fn insert_damaged(tx: &Transaction<'_>, source_id: i64, damaged: &[DamagedRow]) 
 }
 
 fn insert_runs(tx: &Transaction<'_>, source_id: i64, runs: &[Run]) -> SqlResult<()> {
+    let mut runs = runs;
+    // The first run continues the last one stored when it is of the same class and
+    // container: a container lying in one piece stays one run across commits.
+    if let Some(first) = runs.first() {
+        let last: Option<(i64, i64, i64, Option<i64>)> = tx
+            .prepare_cached(
+                "SELECT start_sector, sectors, class, uid FROM layout_run WHERE source_id = ?1
+                 ORDER BY start_sector DESC LIMIT 1",
+            )?
+            .query_map(params![source_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .next()
+            .transpose()?;
+        if let Some((start, sectors, class, uid)) = last
+            && class == first.class as i64
+            && uid == first.uid.map(|u| u as i64)
+            && (start + sectors) as u64 == first.start_sector
+        {
+            tx.prepare_cached(
+                "UPDATE layout_run SET sectors = ?3 WHERE source_id = ?1 AND start_sector = ?2",
+            )?
+            .execute(params![source_id, start, sectors + first.sectors as i64])?;
+            runs = &runs[1..];
+        }
+    }
     let mut ins = tx.prepare_cached(
         "INSERT OR REPLACE INTO layout_run (source_id, start_sector, sectors, class, uid)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -638,43 +825,4 @@ fn insert_runs(tx: &Transaction<'_>, source_id: i64, runs: &[Run]) -> SqlResult<
         ])?;
     }
     Ok(())
-}
-
-/// Consecutive blocks of one container whose sequence numbers move by a fixed step.
-struct BlockRun {
-    first: BlockRow,
-    count: u64,
-    step: i64,
-}
-
-/// Group blocks (in offset order) into runs: each right after the previous, same container,
-/// sequence numbers moving by a fixed non-zero step (metadata blocks stand alone).
-fn block_runs(blocks: &[BlockRow]) -> Vec<BlockRun> {
-    let mut runs: Vec<BlockRun> = Vec::new();
-    for b in blocks {
-        if let Some(r) = runs.last_mut() {
-            let bs = r.first.version.block_size() as u64;
-            let last_seq = i64::from(r.first.seq) + (r.count as i64 - 1) * r.step;
-            let step = i64::from(b.seq) - last_seq;
-            let joins = b.offset == r.first.offset + r.count * bs
-                && b.version == r.first.version
-                && b.uid == r.first.uid
-                && b.password == r.first.password
-                && r.first.seq != 0
-                && b.seq != 0
-                && step != 0
-                && (r.count == 1 || step == r.step);
-            if joins {
-                r.step = step;
-                r.count += 1;
-                continue;
-            }
-        }
-        runs.push(BlockRun {
-            first: *b,
-            count: 1,
-            step: 1,
-        });
-    }
-    runs
 }

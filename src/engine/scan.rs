@@ -10,8 +10,7 @@
 //! source.
 
 use super::catalog::{
-    BlockAcross, BlockRow, DamagedRow, MAX_RUN_SECTORS, MetaRow, Run, SECTOR, SectorClass,
-    uid_to_int,
+    BlockAcross, BlockRow, DamagedRow, MetaRow, Run, SECTOR, SectorClass, uid_to_int,
 };
 use super::job::{CancelFlag, Error};
 use super::source::{ReadAt, read_tolerant};
@@ -26,8 +25,9 @@ mod session;
 
 pub use session::{ScanOpts, ScanReport, SourceReport, run};
 
-/// Bytes read and scanned at a time (small enough to stay in the processor's caches).
-const PIECE: usize = 512 << 10;
+/// Bytes read and scanned at a time: one read of 1 MiB at a 4 KiB-aligned offset (the
+/// overlap of the previous piece comes first) whenever the scan starts on a 4 KiB boundary.
+const PIECE: usize = 1 << 20;
 /// Pieces searched in parallel at most.
 const BATCH: usize = 4;
 /// The largest block; a piece is read with this much more so blocks across its end are whole.
@@ -57,7 +57,6 @@ impl Piece {
             if last.class == first.class
                 && last.uid == first.uid
                 && last.start_sector + last.sectors == first.start_sector
-                && first.start_sector % MAX_RUN_SECTORS != 0
             {
                 last.sectors += first.sectors;
             } else {
@@ -363,10 +362,9 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
         })
         .collect();
     for h in hits {
+        // Metadata, data and parity alike: one run per piece of a container, its blocks'
+        // kinds drawn from its block runs' geometry.
         let c = match h.state {
-            BlockState::Valid(hd) if hd.seq == 0 => {
-                (SectorClass::SbxMeta, Some(uid_to_int(&hd.uid) as u64))
-            }
             BlockState::Valid(hd) => (SectorClass::SbxBlock, Some(uid_to_int(&hd.uid) as u64)),
             // Other data until settled: a damaged block only with evidence of its container.
             BlockState::Damaged(hd) => (SectorClass::Other, Some(uid_to_int(&hd.uid) as u64)),
@@ -387,10 +385,8 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
     }
     let mut runs: Vec<Run> = Vec::new();
     for (i, (c, uid)) in class.into_iter().enumerate() {
-        // Runs never cross a multiple of MAX_RUN_SECTORS, whatever the commits.
-        let cut = (first + i as u64) % MAX_RUN_SECTORS == 0;
         match runs.last_mut() {
-            Some(r) if r.class == c && r.uid == uid && !cut => r.sectors += 1,
+            Some(r) if r.class == c && r.uid == uid => r.sectors += 1,
             _ => runs.push(Run {
                 start_sector: first + i as u64,
                 sectors: 1,

@@ -150,13 +150,16 @@ fn block_line(view: &View, b: &BlockRunRow) -> String {
         .map_or(format!("UID {:012x}", b.uid), str::to_string);
     if b.count == 1 {
         format!("{who}: block {} at byte {}", b.seq, b.offset)
-    } else if b.seq_step != 1 {
-        // Interleaved Reed–Solomon layouts store every B-th block in a row.
+    } else if !b.in_order() {
+        // Interleaved Reed–Solomon layouts (and the metadata copies among them) do not hold
+        // their blocks in order: say which slots of the container the run is.
         format!(
-            "{who}: blocks {}, {}, … {} at bytes {}..{}",
+            "{who}: {} blocks, {} … {} (slots {}–{}) at bytes {}..{}",
+            b.count,
             b.seq,
-            b.seq + b.seq_step,
             b.last_seq(),
+            b.slot,
+            b.slot + b.count - 1,
             b.offset,
             b.end_offset
         )

@@ -4,7 +4,8 @@
 //! (from the valid blocks of the whole catalogue). Also what a resumed scan needs to carry
 //! over its restart point. Never touches a source; only rewrites layout classes.
 
-use super::{Catalog, MAX_RUN_SECTORS, SECTOR, SectorClass, db, int_to_uid};
+use super::slots::{Geometry, seq_at};
+use super::{Catalog, SECTOR, SectorClass, db, int_to_uid};
 use crate::engine::job::Error;
 use crate::format::Version;
 use crate::format::block::{Uid, uid_hex};
@@ -67,16 +68,15 @@ pub struct BlockAcross {
 }
 
 /// (uid, version) → (M, P).
-type ShardCounts = HashMap<(i64, u8), (i64, i64)>;
+pub(super) type ShardCounts = HashMap<(i64, u8), (i64, i64)>;
 
 impl Catalog {
-    /// End a source's scan: settle the kinds of its SBX blocks and the damaged blocks of
-    /// the whole catalogue, and mark the source complete — or, when it changed while it was
+    /// End a source's scan: settle the damaged blocks of the whole catalogue (the kinds of
+    /// SBX blocks need no settling: they follow from the geometry when drawn), and mark the source complete — or, when it changed while it was
     /// scanned (`clean` false), not complete and changed, so the next scan starts afresh.
     pub fn finish_source(&mut self, source_id: i64, clean: bool) -> Result<(), Error> {
         let e = db(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
-        settle_kinds(&tx, source_id).map_err(&e)?;
         settle_damaged(&tx).map_err(&e)?;
         tx.execute(
             "UPDATE source SET complete = ?2, changed_during_scan = ?3 WHERE id = ?1",
@@ -138,7 +138,7 @@ impl Catalog {
         let mut out = Vec::new();
         // Valid blocks never overlap, so only the last block of the last run can reach `at`.
         let last = self.conn.query_row(
-            "SELECT offset, count, version, uid, seq, seq_step FROM block_run
+            "SELECT offset, count, version, uid, slot, data, parity, burst FROM block_run
              WHERE source_id = ?1 AND offset < ?2 ORDER BY offset DESC LIMIT 1",
             params![source_id, at as i64],
             |r| {
@@ -147,26 +147,35 @@ impl Catalog {
                     r.get::<_, i64>(1)? as u64,
                     r.get::<_, u8>(2)?,
                     r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(4)? as u64,
+                    (
+                        r.get::<_, u16>(5)?,
+                        r.get::<_, u16>(6)?,
+                        r.get::<_, u32>(7)?,
+                    ),
                 ))
             },
         );
         match last {
-            Ok((offset, count, version, uid, seq, step)) => {
-                if let Some(version) = Version::from_byte(version) {
+            Ok((offset, count, version, uid, slot, (data, parity, burst))) => {
+                let g = Geometry {
+                    data,
+                    parity,
+                    burst,
+                };
+                if let Some(version) = Version::from_byte(version)
+                    && let Some(layout) = g.layout(version)
+                {
                     let bs = version.block_size() as u64;
-                    let start = offset + (count.max(1) - 1) * bs;
-                    let seq = seq + (count as i64 - 1) * step;
-                    if start + bs > at
-                        && let Ok(seq) = u32::try_from(seq)
-                    {
+                    let last = count.max(1) - 1;
+                    let start = offset + last * bs;
+                    if start + bs > at {
                         out.push(BlockAcross {
                             offset: start,
                             len: bs,
                             version,
                             uid: int_to_uid(uid),
-                            seq,
+                            seq: seq_at(&layout, slot + last),
                             valid: true,
                         });
                     }
@@ -214,104 +223,9 @@ impl Catalog {
     }
 }
 
-/// Settle which blocks of a source's SBX runs (class 5) are metadata, data and parity, from
-/// the metadata the catalogue knows now.
-fn settle_kinds(tx: &Transaction<'_>, source_id: i64) -> rusqlite::Result<()> {
-    let shards = shard_counts(tx)?;
-    // Runs of plain containers are data.
-    tx.execute(
-        "UPDATE layout_run SET class = 3 WHERE source_id = ?1 AND class = 5 AND uid IN
-         (SELECT DISTINCT uid FROM block_run WHERE source_id = ?1 AND version IN (1, 2, 3))",
-        params![source_id],
-    )?;
-    // Split the remaining block runs by the kind of the blocks they hold.
-    let runs: Vec<(i64, i64, Option<i64>)> = {
-        let mut st = tx.prepare(
-            "SELECT start_sector, sectors, uid FROM layout_run WHERE source_id = ?1 AND class = 5",
-        )?;
-        st.query_map(params![source_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?
-    };
-    for (start, sectors, uid) in runs {
-        let kinds = block_kinds(tx, source_id, start, sectors, uid, &shards)?;
-        tx.execute(
-            "DELETE FROM layout_run WHERE source_id = ?1 AND start_sector = ?2",
-            params![source_id, start],
-        )?;
-        let sector = SECTOR as i64;
-        // Each sector takes the class of the last block starting before its end.
-        let mut pieces: Vec<(i64, i64, i64)> = Vec::new();
-        for s in start..start + sectors {
-            let i = kinds.partition_point(|&(o, _)| o < (s + 1) * sector);
-            let class = i
-                .checked_sub(1)
-                .map_or(SectorClass::SbxBlock as i64, |i| kinds[i].1);
-            match pieces.last_mut() {
-                Some(p) if p.2 == class && p.0 + p.1 == s => p.1 += 1,
-                _ => pieces.push((s, 1, class)),
-            }
-        }
-        let mut ins = tx.prepare_cached(
-            "INSERT OR REPLACE INTO layout_run (source_id, start_sector, sectors, class, uid) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (s, n, class) in pieces {
-            ins.execute(params![source_id, s, n, class, uid])?;
-        }
-    }
-    Ok(())
-}
-
-/// (offset, class) of every block of container `uid` starting in sectors
-/// `start..start + sectors` of a source, in offset order.
-fn block_kinds(
-    tx: &Transaction<'_>,
-    source_id: i64,
-    start: i64,
-    sectors: i64,
-    uid: Option<i64>,
-    shards: &ShardCounts,
-) -> rusqlite::Result<Vec<(i64, i64)>> {
-    let sector = SECTOR as i64;
-    let mut st = tx.prepare_cached(
-        "SELECT offset, count, version, seq, seq_step FROM block_run WHERE source_id = ?1
-         AND offset < ?3 AND end_offset > ?2 AND uid IS ?4 ORDER BY offset",
-    )?;
-    let rows = st.query_map(
-        params![source_id, start * sector, (start + sectors) * sector, uid],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, u8>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        },
-    )?;
-    let mut kinds = Vec::new();
-    for row in rows {
-        let (offset, count, version, seq, step) = row?;
-        let bs = Version::from_byte(version).map_or(512, Version::block_size) as i64;
-        let mp = uid.and_then(|u| shards.get(&(u, version)).copied());
-        for i in 0..count {
-            let seq = seq + i * step;
-            let class = match (seq, mp) {
-                (0, _) => SectorClass::SbxMeta,
-                (n, Some((m, p))) if (n - 1) % (m + p) >= m => SectorClass::SbxParity,
-                (_, Some(_)) => SectorClass::SbxData,
-                _ => SectorClass::SbxBlock,
-            };
-            kinds.push((offset + i * bs, class as i64));
-        }
-    }
-    Ok(kinds)
-}
-
 /// (uid, version) → (M, P) of the RS containers whose metadata says so.
-fn shard_counts(tx: &Transaction<'_>) -> rusqlite::Result<ShardCounts> {
-    let mut st = tx.prepare(
+pub(super) fn shard_counts(conn: &rusqlite::Connection) -> rusqlite::Result<ShardCounts> {
+    let mut st = conn.prepare_cached(
         "SELECT uid, version, MIN(rs_data), MIN(rs_parity) FROM metadata
          WHERE rs_data IS NOT NULL AND rs_parity IS NOT NULL GROUP BY uid, version",
     )?;
@@ -417,6 +331,15 @@ fn next_to_valid(tx: &Transaction<'_>, c: &Candidate) -> rusqlite::Result<bool> 
     Ok(after)
 }
 
+/// Where the layout run holding sector `at` of a source starts (runs tile a source).
+fn last_run_at(tx: &Transaction<'_>, source_id: i64, at: i64) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "SELECT COALESCE(MAX(start_sector), 0) FROM layout_run
+         WHERE source_id = ?1 AND start_sector <= ?2",
+    )?
+    .query_row(params![source_id, at], |r| r.get(0))
+}
+
 /// Draw a candidate's sectors as damaged, or as other data.
 fn redraw(tx: &Transaction<'_>, c: &Candidate, damaged: bool) -> rusqlite::Result<()> {
     let (from, to) = (
@@ -434,7 +357,7 @@ fn redraw(tx: &Transaction<'_>, c: &Candidate, damaged: bool) -> rusqlite::Resul
     )?
     .execute(params![
         c.source_id,
-        (from - MAX_RUN_SECTORS as i64).max(0),
+        last_run_at(tx, c.source_id, from)?,
         from,
         to,
         c.uid,
