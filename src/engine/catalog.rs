@@ -644,12 +644,15 @@ fn clamp(v: u64) -> i64 {
     v.min(i64::MAX as u64) as i64
 }
 
+/// (RS data shards, parity shards, burst if stored) of a container's metadata.
+type StoredGeometry = (u16, u16, Option<u32>);
+
 fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> SqlResult<()> {
     if blocks.is_empty() {
         return Ok(());
     }
     let open = open_run(tx, source_id)?;
-    let mut known: HashMap<(Uid, Version), Vec<(u16, u16, Option<u32>)>> = HashMap::new();
+    let mut known: HashMap<(Uid, Version), Vec<StoredGeometry>> = HashMap::new();
     let mut geometries = tx.prepare_cached(
         "SELECT rs_data, rs_parity, burst FROM metadata WHERE uid = ?1 AND version = ?2
          AND rs_data IS NOT NULL AND rs_parity IS NOT NULL
