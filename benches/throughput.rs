@@ -3,6 +3,9 @@
 //! time `openssl dgst -sha256` takes on the same file in the same run (the limit named in
 //! issues #2 and #3: the hash alone).
 //!
+//! Also the Reed–Solomon kernels alone (10 + 2 parity of v17 payloads, in memory), each one
+//! this processor runs, so a slow kernel shows apart from the I/O around it.
+//!
 //! Run: `cargo bench --bench throughput` (optionally `-- SIZE_MIB`). Prints MB/s and ratios.
 
 use seqbox::engine::check::CheckOpts;
@@ -11,7 +14,8 @@ use seqbox::engine::encode::{EncodeOpts, Target};
 use seqbox::engine::repair::RepairOpts;
 use seqbox::engine::{CancelFlag, check, decode, encode, repair};
 use seqbox::format::Version;
-use seqbox::format::rs::Layout;
+use seqbox::format::gf256::{self, Kernel};
+use seqbox::format::rs::{Codec, Layout};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -168,4 +172,34 @@ fn main() {
         report.repaired.len(),
         container_bytes as f64 / 1e6 / rep.as_secs_f64()
     );
+    rs_kernels(&input);
+}
+
+/// Parity of the first 64 MiB of `input` as v17 10 + 2 block sets, on every kernel.
+fn rs_kernels(input: &Path) {
+    let data = std::fs::read(input).unwrap();
+    let data = &data[..data.len().min(64 << 20)];
+    let (m, payload) = (10, Version::V17.payload_size());
+    let mut parity = vec![vec![0u8; payload]; 2];
+    println!(
+        "RS 10+2 parity of {} MiB (in use: {:?}):",
+        data.len() >> 20,
+        gf256::kernel()
+    );
+    for k in Kernel::available() {
+        let codec = Codec::with_kernel(m, 2, k).unwrap();
+        let (d, _) = best(|| {
+            for set in data.chunks_exact(m * payload) {
+                let refs: Vec<&[u8]> = set.chunks_exact(payload).collect();
+                let mut outs: Vec<&mut [u8]> = parity.iter_mut().map(|p| &mut p[..]).collect();
+                codec.encode(&refs, &mut outs);
+            }
+        });
+        println!(
+            "  {:<28}: {:7.3} s  {:7.0} MB/s",
+            k.name(),
+            d.as_secs_f64(),
+            data.len() as f64 / 1e6 / d.as_secs_f64()
+        );
+    }
 }

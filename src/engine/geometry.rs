@@ -160,7 +160,7 @@ impl Nodes {
 
     /// Add the next node (subtraction in GF(2⁸) is XOR).
     fn push(&mut self) {
-        use reed_solomon_erasure::galois_8::mul;
+        use crate::format::gf256::mul;
         let m = self.denominators.len();
         let mut own = 1u8;
         for (r, d) in self.denominators.iter_mut().enumerate() {
@@ -173,7 +173,7 @@ impl Nodes {
 
     /// The weights w_r = Π_{j≠r} (x − j) / (r − j) of every node at `x` (not a node, ≤ 255).
     fn weights(&self, x: usize) -> Vec<u8> {
-        use reed_solomon_erasure::galois_8::{div, mul};
+        use crate::format::gf256::{div, mul};
         let m = self.len();
         let all = (0..m).fold(1u8, |p, j| mul(p, (x ^ j) as u8));
         (0..m)
@@ -184,7 +184,7 @@ impl Nodes {
 
 /// Whether `row` equals Σ weights[r]·data[r] (compared over the shortest length).
 fn parity_row_holds(data: &[&[u8]], weights: &[u8], row: &[u8]) -> bool {
-    use reed_solomon_erasure::galois_8::mul;
+    use crate::format::gf256::mul;
     let len = data
         .iter()
         .map(|d| d.len())

@@ -5,10 +5,13 @@
 
 pub mod block;
 pub mod crc16;
+pub mod gf256;
 pub mod hash;
 pub mod metadata;
 pub mod password;
 pub mod rs;
+mod rs_codec;
+pub mod rs_matrix;
 pub mod version;
 
 pub use block::{BlockState, Header, Uid};

@@ -3,11 +3,11 @@
 //! One [`Layout`] describes every version: versions 1–3 are block sets of one data shard and
 //! no parity; versions 17–19 (blkar's) group M data + P parity shards, replicate the metadata
 //! block 1+P times and may interleave blocks with a burst level B. The sequence number ↔
-//! position maps exist only here, in both directions. The RS code is `reed-solomon-erasure`
-//! over GF(2^8) (0x11D), the one blkar uses.
+//! position maps exist only here, in both directions. The RS code itself ([`Codec`], blkar's
+//! code over GF(2^8) with polynomial 0x11D) lives in `rs_codec`, `rs_matrix` and `gf256`.
 
+pub use super::rs_codec::Codec;
 use super::version::Version;
-use reed_solomon_erasure::galois_8::ReedSolomon;
 
 /// Largest burst level a reader infers on its own (as blkar does).
 pub const MAX_INFERRED_BURST: u32 = 1000;
@@ -232,36 +232,6 @@ fn seq_slot(n: u64) -> Slot {
     // Positions past the 32-bit sequence space hold nothing; report them as a seq that
     // can never match a real block.
     Slot::Seq(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-/// The Reed–Solomon code of one (M, P).
-pub struct Codec {
-    rs: ReedSolomon,
-}
-
-impl Codec {
-    pub fn new(data: usize, parity: usize) -> Result<Codec, String> {
-        ReedSolomon::new(data, parity)
-            .map(|rs| Codec { rs })
-            .map_err(|e| format!("Reed–Solomon {data}+{parity}: {e:?}"))
-    }
-
-    /// Compute the parity payloads from the data payloads.
-    pub fn encode(&self, data: &[&[u8]], parity: &mut [&mut [u8]]) {
-        self.rs
-            .encode_sep(data, parity)
-            .expect("shard counts and sizes are consistent");
-    }
-
-    /// Rebuild the missing shards (None) in place; fails when more than P are missing.
-    pub fn reconstruct(&self, shards: &mut [Option<Vec<u8>>]) -> Result<(), String> {
-        self.rs.reconstruct(shards).map_err(|e| format!("{e:?}"))
-    }
-
-    /// Whether the parity shards agree with the data shards.
-    pub fn verify(&self, shards: &[&[u8]]) -> bool {
-        self.rs.verify(shards).unwrap_or(false)
-    }
 }
 
 #[cfg(test)]
