@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::noise;
+use seqbox::format::Version;
+use seqbox::format::rs::Layout;
 
 const RUNS: usize = 5;
 const SEQBOX: &str = env!("CARGO_BIN_EXE_seqbox");
@@ -162,15 +164,20 @@ fn main() {
         goal: 1.15,
     });
 
-    // Destroy 5 % of the blocks, spread so every block set stays repairable: the first
-    // block of three in every five runs of 12 blocks (one shard per set, burst 12).
+    // Destroy 5 % of the blocks: one shard in three of every five block sets, a different
+    // shard each time, so every set stays repairable (the throughput bench's pattern).
     let damaged = d.join("damaged.ecsbx");
     let mut bytes = std::fs::read(&v17).unwrap();
     let blocks = bytes.len() / 512;
+    let layout = Layout::rs(Version::V17, 10, 2, 12).unwrap();
     let mut destroyed = 0;
-    for b in (1..blocks).filter(|b| (b / 12) % 5 < 3 && b % 12 == (b / 60) % 12) {
-        bytes[b * 512..(b + 1) * 512].fill(0);
-        destroyed += 1;
+    for set in 0..layout.sets_for((mib as u64) << 20) {
+        if set % 5 < 3 {
+            let seq = layout.seq_of(set, (set % 12) as usize).unwrap();
+            let k = layout.slot_of(seq) as usize;
+            bytes[k * 512..(k + 1) * 512].fill(0);
+            destroyed += 1;
+        }
     }
     std::fs::write(&damaged, &bytes).unwrap();
     drop(bytes);
