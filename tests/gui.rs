@@ -56,7 +56,8 @@ fn encode_a_file_then_decode_it_back() {
     h.get_by_label("Encode").click();
     h.run();
     h.get_by_label("Add files…").click();
-    h.run();
+    // The dialog answers on a worker, and the files are looked at on another.
+    wait(&mut h);
     h.get_by_label_contains("photo.jpg");
     h.get_by_label("Standard — survives fragmentation").click();
     h.run();
@@ -342,7 +343,8 @@ fn encode_reports_each_file_on_its_own_and_errors_in_plain_words() {
     h.get_by_label("Encode").click();
     h.run();
     h.get_by_label("Add files…").click();
-    h.run();
+    // The dialog answers on a worker, and the files are looked at on another.
+    wait(&mut h);
     // The file vanishes between being added and being encoded.
     std::fs::remove_file(d.join("gone.bin")).unwrap();
     h.get_by_label("Encode files").click();

@@ -63,7 +63,8 @@ fn protect_files_journey() {
         Tab::Encode,
     );
     h.get_by_label("Add files…").click();
-    h.run();
+    // The dialog answers on a worker, and the files are looked at on another.
+    wait(&mut h);
     at_step(&h, "Step 2 of 3: Choose the protection", Tab::Encode);
     h.get_by_label("Encode files").click();
     wait(&mut h);
