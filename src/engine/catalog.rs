@@ -683,9 +683,7 @@ fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> S
                 let rows = geometries.query_map(params![uid_to_int(&uid), version.byte()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 });
-                match rows
-                    .and_then(|rows| rows.collect::<SqlResult<Vec<MetaGeometry>>>())
-                {
+                match rows.and_then(|rows| rows.collect::<SqlResult<Vec<MetaGeometry>>>()) {
                     Ok(mut v) => {
                         v.dedup();
                         v
