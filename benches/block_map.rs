@@ -11,7 +11,7 @@
 
 use egui_kittest::Harness;
 use seqbox::engine::catalog::{Catalog, Findings, Run, SECTOR, SectorClass, SourceKey};
-use seqbox::engine::layout::cells;
+use seqbox::engine::layout::cells_of;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -69,16 +69,16 @@ fn main() {
     }
     let write = t.elapsed();
     let t = Instant::now();
-    let loaded = catalog.runs(src.id, 0, sectors).unwrap();
+    let loaded = catalog.map_runs(src.id, 0, sectors).unwrap();
     let query = t.elapsed();
     let t = Instant::now();
-    let whole = cells(&loaded, 0, sectors, 128 * 24);
+    let whole = cells_of(&loaded, 0, sectors, 128 * 24);
     let aggregate = t.elapsed();
     // A zoomed view: 1/1000 of the disk.
     let t = Instant::now();
     let (a, b) = (sectors / 2, sectors / 2 + sectors / 1000);
-    let part = catalog.runs(src.id, a, b).unwrap();
-    let zoom_cells = cells(&part, a, b, 128 * 24);
+    let part = catalog.map_runs(src.id, a, b).unwrap();
+    let zoom_cells = cells_of(&part, a, b, 128 * 24);
     let zoom = t.elapsed();
     assert_eq!(loaded.len(), runs.len());
     assert_eq!(

@@ -22,6 +22,7 @@ mod schema;
 mod settle;
 mod slots;
 mod sources;
+mod spans;
 
 pub use schema::SCHEMA_VERSION;
 pub use settle::{BlockAcross, DamagedBlock, Evidence};
@@ -30,6 +31,7 @@ pub use sources::{
     SourceKey, SourceKind, SourceRow, SourceStart, opt_path_text, path_bytes, path_from_bytes,
     path_text,
 };
+pub use spans::{BlockSpan, MapRun, Patterns};
 
 /// Bytes per sector in layout runs.
 pub const SECTOR: u64 = 512;
@@ -452,10 +454,23 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Layout runs of a source overlapping sectors `from..to`, in order. A stored run of SBX
-    /// blocks (one per piece of a container) is drawn per block here: metadata, data and
-    /// parity from the sequence numbers its block runs give and the container's metadata.
+    /// Layout runs of a source overlapping sectors `from..to`, in order, drawn per block: a
+    /// stored run of SBX blocks (one per piece of a container) becomes runs of metadata, data
+    /// and parity from the sequence numbers its block runs give and the container's metadata.
+    /// One entry per block in the range: for small ranges and tests; the map counts instead
+    /// ([`Catalog::map_runs`] and `layout::cells_of`).
     pub fn runs(&self, source_id: i64, from: u64, to: u64) -> Result<Vec<Run>, Error> {
+        Ok(self
+            .map_runs(source_id, from, to)?
+            .iter()
+            .flat_map(MapRun::expand)
+            .collect())
+    }
+
+    /// Layout runs of a source overlapping sectors `from..to`, in order, as stored: a run of
+    /// SBX blocks clipped to the range and with the block runs lying in it, whose classes the
+    /// map counts per cell. Bounded by rows, not blocks.
+    pub fn map_runs(&self, source_id: i64, from: u64, to: u64) -> Result<Vec<MapRun>, Error> {
         // Runs tile a source without overlapping: only the last one starting at or before
         // `from` can reach into the range, so the search walks the primary key from there.
         let mut st = self
@@ -487,27 +502,32 @@ impl Catalog {
         let mut out = Vec::with_capacity(stored.len());
         for r in stored {
             if r.class != SectorClass::SbxBlock {
-                out.push(r);
+                out.push(MapRun::Plain(r));
                 continue;
             }
             let a = r.start_sector.max(from);
             let b = r.start_sector.saturating_add(r.sectors).min(to);
-            let blocks = self.block_classes(source_id, a, b, r.uid, &shards)?;
-            out.extend(slots::draw(&blocks, a, b, r.uid));
+            let spans = self.block_spans(source_id, a, b, r.uid, &shards)?;
+            let clipped = Run {
+                start_sector: a,
+                sectors: b.saturating_sub(a),
+                ..r
+            };
+            out.push(MapRun::Blocks(clipped, spans));
         }
         Ok(out)
     }
 
-    /// (offset, class) of the blocks of container `uid` in a source that start before the
-    /// end of sector `b - 1`, from the last one starting before sector `a`'s end.
-    fn block_classes(
+    /// The block runs of container `uid` in a source from the last one starting before
+    /// sector `a` to those starting before the end of sector `b - 1`, in offset order.
+    fn block_spans(
         &self,
         source_id: i64,
         a: u64,
         b: u64,
         uid: Option<u64>,
         shards: &settle::ShardCounts,
-    ) -> Result<Vec<(u64, SectorClass)>, Error> {
+    ) -> Result<Vec<BlockSpan>, Error> {
         let (lo, hi) = (a * SECTOR, b * SECTOR);
         let mut st = self
             .conn
@@ -522,23 +542,20 @@ impl Catalog {
                 StoredRun::read,
             )
             .map_err(self.err())?;
-        let mut out: Vec<(u64, SectorClass)> = Vec::new();
+        let mut out: Vec<BlockSpan> = Vec::new();
         for row in rows {
             let run = row.map_err(self.err())?;
             let layout = run.check(&self.path)?;
-            let bs = layout.version.block_size() as u64;
-            let mp = shards.get(&(run.uid, run.version)).copied();
-            // Only the blocks near the range: a zoomed map never walks a whole container.
-            let i0 = (lo.saturating_sub(run.offset) / bs).saturating_sub(1);
-            let i1 = run.count.min(hi.saturating_sub(run.offset).div_ceil(bs));
-            for i in i0..i1 {
-                let seq = slots::seq_at(&layout, run.slot + i);
-                let o = run.offset + i * bs;
-                out.push((o, slots::class_of(seq, layout.version, mp)));
-            }
+            out.push(BlockSpan {
+                offset: run.offset,
+                count: run.count,
+                slot: run.slot,
+                layout,
+                shards: shards.get(&(run.uid, run.version)).copied(),
+            });
         }
-        // Keep the last block starting before `a`'s end and everything after.
-        let keep = out.partition_point(|&(o, _)| o < lo).saturating_sub(1);
+        // Keep the last run starting before `a` and everything after.
+        let keep = out.partition_point(|s| s.offset < lo).saturating_sub(1);
         out.drain(..keep);
         Ok(out)
     }
@@ -644,15 +661,15 @@ fn clamp(v: u64) -> i64 {
     v.min(i64::MAX as u64) as i64
 }
 
-/// (RS data shards, parity shards, burst if stored) of a container's metadata.
-type StoredGeometry = (u16, u16, Option<u32>);
+/// (M, P, B) a container's metadata gives (B `None` when it does not say).
+type MetaGeometry = (u16, u16, Option<u32>);
 
 fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> SqlResult<()> {
     if blocks.is_empty() {
         return Ok(());
     }
     let open = open_run(tx, source_id)?;
-    let mut known: HashMap<(Uid, Version), Vec<StoredGeometry>> = HashMap::new();
+    let mut known: HashMap<(Uid, Version), Vec<MetaGeometry>> = HashMap::new();
     let mut geometries = tx.prepare_cached(
         "SELECT rs_data, rs_parity, burst FROM metadata WHERE uid = ?1 AND version = ?2
          AND rs_data IS NOT NULL AND rs_parity IS NOT NULL
@@ -666,9 +683,7 @@ fn insert_blocks(tx: &Transaction<'_>, source_id: i64, blocks: &[BlockRow]) -> S
                 let rows = geometries.query_map(params![uid_to_int(&uid), version.byte()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 });
-                match rows
-                    .and_then(|rows| rows.collect::<SqlResult<Vec<(u16, u16, Option<u32>)>>>())
-                {
+                match rows.and_then(|rows| rows.collect::<SqlResult<Vec<MetaGeometry>>>()) {
                     Ok(mut v) => {
                         v.dedup();
                         v

@@ -1,7 +1,7 @@
 //! The sector-class map model the block map draws: a source's run-length layout aggregated
 //! into a fixed number of cells, so drawing costs the same for a floppy and a 4 TB disk.
 
-use super::catalog::{Run, SectorClass};
+use super::catalog::{MapRun, Patterns, Run, SectorClass};
 
 /// What one cell covers: sectors of each class, and the container most present in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,6 +46,15 @@ impl Cell {
 /// Aggregate `runs` (sorted, possibly extending past the range) into `n` cells covering
 /// sectors `from..to`. O(runs + cells).
 pub fn cells(runs: &[Run], from: u64, to: u64, n: usize) -> Vec<Cell> {
+    let runs: Vec<MapRun> = runs.iter().map(|r| MapRun::Plain(*r)).collect();
+    cells_of(&runs, from, to, n)
+}
+
+/// Aggregate layout runs as the map reads them (`Catalog::map_runs`) into `n` cells covering
+/// sectors `from..to`: the classes of a run of SBX blocks are counted per cell from its block
+/// runs' geometry, so the work grows with the runs and the cells, never with the blocks.
+/// A cell's container is the one with the most SBX sectors in it.
+pub fn cells_of(runs: &[MapRun], from: u64, to: u64, n: usize) -> Vec<Cell> {
     let n = n.max(1);
     let span = to.saturating_sub(from).max(1);
     let per = span.div_ceil(n as u64).max(1);
@@ -57,29 +66,36 @@ pub fn cells(runs: &[Run], from: u64, to: u64, n: usize) -> Vec<Cell> {
             ..Default::default()
         })
         .collect();
+    // Per cell: SBX sectors of the container counted last, and the most of any so far.
+    let mut last: Vec<(Option<u64>, u64)> = vec![(None, 0); count];
     let mut best: Vec<u64> = vec![0; count];
+    let mut patterns = Patterns::default();
     for r in runs {
-        // Saturating: a damaged catalogue may hold a run that reads back as endless.
-        let (a, b) = (
-            r.start_sector.max(from),
-            r.start_sector.saturating_add(r.sectors).min(to),
-        );
-        if a >= b {
-            continue;
-        }
-        let mut s = a;
-        while s < b {
-            let i = ((s - from) / per) as usize;
-            let cell_end = from + (i as u64 + 1) * per;
-            let take = b.min(cell_end) - s;
+        let uid = r.run().uid;
+        r.tally(&mut patterns, (from, per), (from, to), |i, counts| {
             let cell = &mut out[i];
-            cell.counts[r.class as usize] += take;
-            if r.class.is_sbx() && take > best[i] {
-                best[i] = take;
-                cell.uid = r.uid;
+            let mut sbx = 0;
+            for (k, n) in counts.iter().enumerate() {
+                cell.counts[k] += n;
+                if SectorClass::from_code(k as i64).is_sbx() {
+                    sbx += n;
+                }
             }
-            s += take;
-        }
+            if sbx == 0 {
+                return;
+            }
+            // A container's SBX sectors add up over its runs in the cell.
+            let l = &mut last[i];
+            if l.0 == uid {
+                l.1 += sbx;
+            } else {
+                *l = (uid, sbx);
+            }
+            if l.1 > best[i] {
+                best[i] = l.1;
+                cell.uid = uid;
+            }
+        });
     }
     out
 }

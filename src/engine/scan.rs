@@ -221,15 +221,47 @@ struct Detected {
 /// note the all-zero sectors of `at..at+len`. Independent of other pieces. With a password,
 /// both plain blocks and blocks XORed with its keystream are found.
 fn detect(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Detected {
-    let mut hits = search(buf, at, len, None);
-    if let Some(ks) = keystream {
+    let zero: Vec<bool> = buf[..len].chunks(SECTOR as usize).map(is_zero).collect();
+    // A block's signature lies in a sector that is not all zero: search only the stretches
+    // of such sectors (most of an empty or sparse disk is skipped after one pass).
+    let mut hits = Vec::new();
+    let sector = SECTOR as usize;
+    let mut i = 0;
+    while i < zero.len() {
+        if zero[i] {
+            i += 1;
+            continue;
+        }
+        let j = zero[i..]
+            .iter()
+            .position(|&z| z)
+            .map_or(zero.len(), |n| i + n);
+        let (a, b) = (i * sector, (j * sector).min(len));
+        // The window goes on past the stretch so blocks starting in it are read whole.
+        let window = &buf[a..];
+        hits.extend(search(window, at + a as u64, b - a, None));
+        if let Some(ks) = keystream.filter(|&ks| !zero_signature(ks)) {
+            hits.extend(search(window, at + a as u64, b - a, Some(ks)));
+        }
+        i = j;
+    }
+    if let Some(ks) = keystream.filter(|&ks| zero_signature(ks)) {
+        // A keystream that turns the signature into zeros: it may lie in a zero sector.
         hits.extend(search(buf, at, len, Some(ks)));
+    }
+    if keystream.is_some() {
         // Both signatures can agree (a keystream starting with zeros): keep the best reading.
         hits.sort_by_key(|h| (h.offset, h.rank()));
         hits.dedup_by_key(|h| h.offset);
     }
-    let zero = buf[..len].chunks(SECTOR as usize).map(is_zero).collect();
     Detected { hits, zero }
+}
+
+/// Whether `keystream` turns the signature into zero bytes.
+fn zero_signature(keystream: &[u8]) -> bool {
+    let mut sig = *SIGNATURE;
+    password::apply(&mut sig, keystream);
+    sig.iter().all(|&b| b == 0)
 }
 
 /// The blocks starting in `buf[..len]` whose signature is plain, or XORed with `keystream`.
@@ -238,7 +270,9 @@ fn search(buf: &[u8], at: u64, len: usize, keystream: Option<&[u8]>) -> Vec<Hit>
     if let Some(ks) = keystream {
         password::apply(&mut sig, ks);
     }
-    memmem::find_iter(buf, &sig)
+    // Only signatures starting in `..len`; the bytes after are read for their blocks.
+    let haystack = &buf[..(len + sig.len() - 1).min(buf.len())];
+    memmem::find_iter(haystack, &sig)
         .take_while(|&p| p < len)
         .filter_map(|p| {
             let avail = (buf.len() - p).min(MAX_BLOCK);

@@ -17,7 +17,7 @@ use super::palette::{Look, Palette};
 use super::problem::Problem;
 use crate::engine::Error;
 use crate::engine::catalog::{Catalog, SECTOR, SectorClass, SourceRow};
-use crate::engine::layout::{Cell, cells};
+use crate::engine::layout::{Cell, cells_of};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -196,8 +196,8 @@ impl BlockMap {
             let (from, to) = r
                 .range
                 .map_or((0, whole), |(a, b)| (a.min(whole), b.min(whole)));
-            let runs = c.runs(source.id, from, to)?;
-            let cells = cells(&runs, from, to, CELLS);
+            let runs = c.map_runs(source.id, from, to)?;
+            let cells = cells_of(&runs, from, to, CELLS);
             let names = c
                 .containers()?
                 .into_iter()

@@ -3,10 +3,10 @@
 //! B). Sequence numbers — and so metadata/data/parity — follow from the geometry
 //! (`format::rs::Layout`), so a container lying in one piece is one run whatever its
 //! version, size or burst level. Also how a scan picks the geometry of a new run (from the
-//! metadata the catalogue knows, else from the blocks' own sequence numbers), and how the
-//! map's layout gets its classes back from the runs. Pure: no SQL, no I/O.
+//! metadata the catalogue knows, else from the blocks' own sequence numbers), and the
+//! class of a sequence number the map counts with. Pure: no SQL, no I/O.
 
-use super::{BlockRow, SECTOR, SectorClass};
+use super::{BlockRow, SectorClass};
 use crate::format::Version;
 use crate::format::block::Uid;
 use crate::format::rs::{Layout, MAX_INFERRED_BURST, Slot};
@@ -253,41 +253,6 @@ pub fn class_of(seq: u32, version: Version, shards: Option<(i64, i64)>) -> Secto
         (_, Some(_)) => SectorClass::SbxData,
         _ => SectorClass::SbxBlock,
     }
-}
-
-/// Sectors `from..to` of an SBX layout run of container `uid`, drawn per block: a sector
-/// takes the class of the last block starting before its end. `blocks` are (offset, class)
-/// in offset order, including the last block starting before `from`'s sector.
-pub fn draw(
-    blocks: &[(u64, SectorClass)],
-    from: u64,
-    to: u64,
-    uid: Option<u64>,
-) -> Vec<super::Run> {
-    let mut out: Vec<super::Run> = Vec::new();
-    let mut push = |a: u64, b: u64, class: SectorClass| {
-        let (a, b) = (a.max(from), b.min(to));
-        if a >= b {
-            return;
-        }
-        match out.last_mut() {
-            Some(r) if r.class == class && r.start_sector + r.sectors == a => r.sectors += b - a,
-            _ => out.push(super::Run {
-                start_sector: a,
-                sectors: b - a,
-                class,
-                uid,
-            }),
-        }
-    };
-    let first = blocks.first().map_or(to, |b| b.0 / SECTOR);
-    push(from, first, SectorClass::SbxBlock);
-    for (i, &(o, class)) in blocks.iter().enumerate() {
-        let a = o / SECTOR;
-        let b = blocks.get(i + 1).map_or(to, |n| n.0 / SECTOR);
-        push(a, b, class);
-    }
-    out
 }
 
 #[cfg(test)]
