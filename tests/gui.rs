@@ -509,6 +509,29 @@ fn files_given_on_the_command_line_open_where_they_belong() {
     assert_eq!(h.state().encode.files, vec![d.join("plain.doc")]);
 }
 
+/// What the desktop's MIME type recognises by content, the app does too: a container
+/// double-clicked after losing its `.sbx` name opens in Decode, not as a file to protect.
+#[test]
+fn a_container_without_its_extension_opens_in_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sbx = encode_file(d, "letter.txt", &ext4img::payload(3000, 10));
+    let bare = d.join("letter-backup");
+    std::fs::rename(&sbx, &bare).unwrap();
+    // Starts with "SBx" but no version we know: an ordinary file.
+    std::fs::write(d.join("notes"), b"SBx\x07 is not a version; just words").unwrap();
+    let mut h = harness(Scripted::default());
+    h.run();
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .open_paths(&ctx, vec![bare.clone(), d.join("notes")]);
+    wait(&mut h);
+    assert_eq!(h.state().tab, Tab::Decode);
+    assert_eq!(h.state().decode.containers, vec![bare]);
+    assert_eq!(h.state().encode.files, vec![d.join("notes")]);
+    h.get_by_label_contains("letter.txt — 2.9 KiB");
+}
+
 /// The Snapshot tab, the map over an ext4 image, and the demo tab.
 mod app {
     mod snapshot_and_demo;

@@ -51,6 +51,30 @@ pub enum Command {
     Demo(DemoArgs),
     /// Open the desktop app (what `seqbox` alone does) with these files open in it.
     Gui(GuiArgs),
+    /// Print a completion script for a shell: `source <(seqbox completions bash)`.
+    #[command(
+        long_about = "Prints a completion script for SHELL on standard output, made from the same \
+    definitions as the options themselves. Load it for this session with \
+    `source <(seqbox completions bash)`, or install it where the shell looks: \
+    /usr/share/bash-completion/completions/seqbox, \
+    /usr/share/zsh/vendor-completions/_seqbox, \
+    /usr/share/fish/vendor_completions.d/seqbox.fish (the .deb does)."
+    )]
+    Completions(CompletionsArgs),
+    /// Write the man pages (seqbox.1 and one per command) into a folder.
+    Manpages(ManpagesArgs),
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args)]
+pub struct ManpagesArgs {
+    /// Folder for seqbox.1 and the seqbox-COMMAND.1 pages (created if needed).
+    pub dir: PathBuf,
 }
 
 #[derive(Args)]

@@ -1,7 +1,8 @@
 //! The command line: clap arguments → engine options, progress bars on a terminal, a text
 //! or `--json` report, and the exit code (0 all good, 1 bad usage, 2 an operation failed).
 //!
-//! - `args.rs`: the clap structures; `commands.rs`: one `run_*` per command;
+//! - `args.rs`: the clap structures; `commands.rs`: one `run_*` per command; `shell.rs`:
+//!   completions and man pages made from the clap structures;
 //! - here: [`main`], and the two ways a command reports — `for_each` (one result per input)
 //!   and `single` (one report) — which derive the exit code from the same verdicts the
 //!   text or JSON shows.
@@ -11,6 +12,7 @@ mod commands;
 mod password;
 mod print;
 mod progress;
+mod shell;
 mod snapshot;
 
 use args::{Cli, Command};
@@ -56,6 +58,8 @@ pub fn main() -> i32 {
         Command::Snapshot(c) => snapshot::run(c),
         Command::Demo(a) => run_demo(a),
         Command::Gui(a) => seqbox::gui::run(a.paths),
+        Command::Completions(a) => shell::run_completions(a),
+        Command::Manpages(a) => shell::run_manpages(a),
     }
 }
 

@@ -41,6 +41,17 @@ pub fn data_folder() -> PathBuf {
         .join("seqbox")
 }
 
+/// Whether the file at `p` starts with an SBX block header (the signature and a version we
+/// know): how a container is recognised without its `.sbx` name, as the desktop's MIME type
+/// does. One 16-byte read. A password-protected container hides its header, so only its name
+/// tells.
+pub fn starts_with_sbx_block(p: &Path) -> bool {
+    let mut head = [0u8; crate::format::version::HEADER_SIZE];
+    File::open(p)
+        .and_then(|mut f| read_full(&mut f, &mut head))
+        .is_ok_and(|n| n == head.len() && crate::format::block::parse_header(&head).is_some())
+}
+
 /// Whether `p` names a device node (by its name alone: this does no I/O).
 pub fn is_device_path(p: &Path) -> bool {
     p.starts_with("/dev")

@@ -127,7 +127,8 @@ impl App {
 
     /// Files given on the command line or by a file manager ("Open with"): snapshots
     /// (`*.snapshot.sqlite`) and ext2/3/4 disk images open in Snapshot, scan catalogues open
-    /// their scan, containers go to Decode, anything else goes to Encode.
+    /// their scan, containers (by name, or by their first block's header) go to Decode,
+    /// anything else goes to Encode.
     pub fn open_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
         let ext = |p: &std::path::Path| {
             p.extension()
@@ -149,6 +150,8 @@ impl App {
                     self.snapshot.image = Some(p);
                     self.tab = Tab::Snapshot;
                 }
+                // A container renamed or saved without its extension (one 16-byte read).
+                _ if crate::engine::io::starts_with_sbx_block(&p) => containers.push(p),
                 _ => {
                     self.encode.files.push(p);
                     self.tab = Tab::Encode;
