@@ -444,6 +444,14 @@ impl Container {
         Ok((bytes, unreadable))
     }
 
+    /// Read the bytes at `offset` as stored (password and all) into `buf`, fewer at the end
+    /// of the file; unreadable bytes read as zeros. Returns the bytes read and the
+    /// unreadable ranges.
+    pub fn read_raw(&self, offset: u64, buf: &mut [u8]) -> (usize, Vec<ByteRange>) {
+        let t = read_tolerant(&*self.source, offset, buf);
+        (t.len, t.unreadable)
+    }
+
     /// Read `len` plain bytes at `offset` as one block (an over-long block 0).
     fn read_bytes(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, Error> {
         let mut buf = Vec::new();

@@ -2,7 +2,9 @@
 //! bad metadata copy, either into a repaired copy (the default, the container untouched) or
 //! in place, rewriting only the blocks that were absent or damaged.
 
-use super::assemble::{Assembly, LIST_LIMIT, SetReport, assemble};
+mod mend;
+
+use super::assemble::{Assembly, LIST_LIMIT, SetReport, assemble, assemble_hooked};
 use super::container::Container;
 use super::info::{InfoReport, describe};
 use super::io::same_file;
@@ -11,6 +13,7 @@ use super::output::AtomicFile;
 use super::source::ByteRange;
 use crate::format::block::{self, BlockState};
 use crate::format::rs::Codec;
+use mend::Mender;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -89,26 +92,28 @@ pub fn run(
         )));
     }
     let info = describe(&c);
-    let assembly = assemble(&mut c, None, Stage::Checking, cancel, progress)?;
     let Some(meta_offset) = c.metadata_offset else {
         return Err(Error::Invalid(format!(
             "{}: no metadata block survives; repair needs one (decode can still recover the data)",
             c.path.display()
         )));
     };
-    let meta_block = c.read_block(meta_offset)?;
-
-    let mut unreadable = (assembly.unreadable_bytes, assembly.unreadable.clone());
-    // The target: a repaired copy, or the container itself.
+    let codec = Codec::new(c.layout.data, c.layout.parity).map_err(Error::Invalid)?;
+    // The target: a repaired copy, written while the container is checked, or the
+    // container itself, where only the damaged blocks are written after the check.
     let mut copy: Option<AtomicFile> = None;
     let mut in_place: Option<File> = None;
-    let target_path = if opts.in_place {
+    let mut mended = Mended::default();
+    let mut fast_until = 0;
+    let (assembly, target_path, unreadable) = if opts.in_place {
+        let assembly = assemble(&mut c, None, Stage::Checking, cancel, progress)?;
         let f = File::options()
             .write(true)
             .open(&opts.container)
             .map_err(Error::write(&opts.container))?;
         in_place = Some(f);
-        opts.container.clone()
+        let unreadable = (assembly.unreadable_bytes, assembly.unreadable.clone());
+        (assembly, opts.container.clone(), unreadable)
     } else {
         let out = opts
             .output
@@ -120,14 +125,30 @@ pub fn run(
             ));
         }
         let mut f = AtomicFile::create(&out, opts.overwrite)?;
-        // Through the container's tolerant reader: a failing disk still gives a copy.
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, f.file());
-        unreadable = c.copy_raw(&mut w, &out, 1000, cancel)?;
-        w.flush().map_err(Error::write(&out))?;
-        drop(w);
+        let mut mender = Mender::new(f.file(), &out, cancel, &c, &codec);
+        let assembly = assemble_hooked(&mut c, &mut mender, Stage::Checking, cancel, progress)?;
+        mender.copy_to(&c, c.file_len)?;
+        let broken = mender.broken;
+        (mended, fast_until) = (mender.mended, mender.fast_until);
+        let unreadable = if broken {
+            // A read failed: copy the file again through the container's tolerant reader
+            // (a failing disk still gives a copy) and rebuild every set block by block.
+            (mended, fast_until) = (Mended::default(), 0);
+            let file = f.file();
+            file.set_len(0)
+                .and_then(|_| file.seek(SeekFrom::Start(0)))
+                .map_err(Error::write(&out))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let unreadable = c.copy_raw(&mut w, &out, 1000, cancel)?;
+            w.flush().map_err(Error::write(&out))?;
+            unreadable
+        } else {
+            (0, Vec::new())
+        };
         copy = Some(f);
-        out
+        (assembly, out, unreadable)
     };
+    let meta_block = c.read_block(meta_offset)?;
     let target: &mut File = match (&mut copy, &mut in_place) {
         (Some(f), _) => f.file(),
         (_, Some(f)) => f,
@@ -136,11 +157,12 @@ pub fn run(
 
     let layout = c.layout;
     let bs = layout.version.block_size();
-    let codec = Codec::new(layout.data, layout.parity).map_err(Error::Invalid)?;
-    let mut repaired = Vec::new();
-    let (mut repaired_sets, mut blocks_repaired) = (0, 0);
     let mut block = vec![0u8; bs];
-    for &set in &assembly.repairable_sets {
+    for &set in assembly
+        .repairable_sets
+        .iter()
+        .filter(|&&s| s >= fast_until)
+    {
         cancel.check()?;
         let mut shards: Vec<Option<Vec<u8>>> = Vec::with_capacity(layout.shards());
         for j in 0..layout.shards() {
@@ -177,12 +199,8 @@ pub fn run(
                 seq,
                 offset: Some(offset),
             });
-            blocks_repaired += 1;
         }
-        repaired_sets += 1;
-        if repaired.len() < LIST_LIMIT {
-            repaired.push(report);
-        }
+        mended.add(report);
     }
     let mut metadata_repaired = Vec::new();
     for k in layout.meta_slots() {
@@ -208,17 +226,35 @@ pub fn run(
         info,
         output,
         in_place: opts.in_place,
-        repaired,
-        repaired_sets,
+        repaired: mended.repaired,
+        repaired_sets: mended.sets,
         failed: assembly.failed.clone(),
         failed_sets: assembly.failed_sets,
         metadata_repaired,
-        blocks_repaired,
+        blocks_repaired: mended.blocks,
         blocks_failed: assembly.failed_blocks,
         unreadable_bytes: unreadable.0,
         unreadable: unreadable.1,
         assembly,
     })
+}
+
+/// The block sets rebuilt so far and the blocks written, in set order.
+#[derive(Default)]
+struct Mended {
+    repaired: Vec<SetReport>,
+    sets: u64,
+    blocks: u64,
+}
+
+impl Mended {
+    fn add(&mut self, set: SetReport) {
+        self.sets += 1;
+        self.blocks += set.blocks.len() as u64;
+        if self.repaired.len() < LIST_LIMIT {
+            self.repaired.push(set);
+        }
+    }
 }
 
 fn write_at(f: &mut File, offset: u64, bytes: &[u8], path: &Path) -> Result<(), Error> {

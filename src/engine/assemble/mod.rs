@@ -21,7 +21,7 @@ mod report;
 mod state;
 mod stream;
 
-pub use passes::{assemble, assemble_fetched, assemble_partial};
+pub use passes::{Batch, BatchHook, assemble, assemble_fetched, assemble_hooked, assemble_partial};
 pub use report::{AbsentBlock, Assembly, DamagedBlock, HashCheck, MissingRange, SetReport};
 
 use std::fs::File;

@@ -24,12 +24,63 @@ pub fn assemble(
     assemble_partial(c, sink, false, stage, cancel, progress)
 }
 
+/// One batch of slots as pass 1 read it, shown to a [`BatchHook`] after its block sets were
+/// handled.
+pub struct Batch<'a> {
+    /// The container (to read more of it, never to write).
+    pub c: &'a mut Container,
+    /// Slot of the first block in `bytes`.
+    pub first_slot: u64,
+    /// The slots' bytes as read (a block with an unreadable byte reads as zeros; the last
+    /// block may be cut short at the end of the file).
+    pub bytes: &'a mut [u8],
+    /// Some bytes of the batch could not be read.
+    pub unreadable: bool,
+    /// The block sets whose blocks all belong in these slots.
+    pub sets: Range<u64>,
+    /// Per sequence number of `sets` (from the first one's shard 0): the index in `bytes`
+    /// of its valid block in its own slot, `u32::MAX` when there is none.
+    pub home: &'a [u32],
+    /// The first of `sets` that pass 1 has settled: the sets before it (and within `sets`)
+    /// were accounted for from these slots alone and pass 2 will not look at them again.
+    pub settled_end: u64,
+}
+
+/// Sees every batch of slots pass 1 reads: how repair copies and mends a container in the
+/// same pass that checks it.
+pub trait BatchHook {
+    fn batch(&mut self, b: Batch<'_>) -> Result<(), Error>;
+}
+
+/// [`assemble`] with `hook` shown each batch of slots pass 1 reads.
+pub fn assemble_hooked(
+    c: &mut Container,
+    hook: &mut dyn BatchHook,
+    stage: Stage,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<Assembly, Error> {
+    run_walk(c, None, false, Some(hook), stage, cancel, progress)
+}
+
 /// [`assemble`]; with `partial`, data found after a gap is still put at its place in the
 /// sink (a decode that keeps an incomplete file), the gaps left as holes.
 pub fn assemble_partial(
     c: &mut Container,
+    sink: Sink<'_>,
+    partial: bool,
+    stage: Stage,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<Assembly, Error> {
+    run_walk(c, sink, partial, None, stage, cancel, progress)
+}
+
+fn run_walk(
+    c: &mut Container,
     mut sink: Sink<'_>,
     partial: bool,
+    hook: Option<&mut dyn BatchHook>,
     stage: Stage,
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
@@ -38,7 +89,7 @@ pub fn assemble_partial(
     check_size(c.layout, &meta)?;
     let mut w = Walk::new(c, &meta)?;
     w.st.partial = partial;
-    let unread = w.pass1(&mut sink, stage, cancel, progress)?;
+    let unread = w.pass1(&mut sink, hook, stage, cancel, progress)?;
     // The file ends before the sets the metadata gives (cut short, or its blocks elsewhere):
     // they are not whole.
     if w.st.stall.is_none() && w.plan.known_sets.is_some_and(|k| unread < k) {
@@ -130,11 +181,13 @@ impl<'c> Walk<'c> {
         })
     }
 
-    /// Pass 1: slots in file order, group by group, each set's data emitted while the
-    /// stream is whole. Returns the first block set pass 1 has not reached.
+    /// Pass 1: slots in file order, a batch of whole groups at a time (large reads however
+    /// small a super block set is), each set's data emitted while the stream is whole.
+    /// Returns the first block set pass 1 has not reached.
     fn pass1(
         &mut self,
         sink: &mut Sink<'_>,
+        mut hook: Option<&mut dyn BatchHook>,
         stage: Stage,
         cancel: &CancelFlag,
         progress: ProgressFn<'_>,
@@ -143,16 +196,46 @@ impl<'c> Walk<'c> {
         let mut throttle = Throttle::default();
         let mut home: Vec<u32> = Vec::new();
         let mut unread = 0;
-        for g in 0.. {
+        let one = p.layout.group(1, p.target).0;
+        let per_batch = (p.target / (one.end - one.start).max(1)).max(1);
+        let mut g = 0;
+        loop {
             cancel.check()?;
-            let (slots, sets) = p.layout.group(g, p.target);
-            if slots.start >= p.slot_limit {
+            let (first_slots, first_sets) = p.layout.group(g, p.target);
+            if first_slots.start >= p.slot_limit {
                 break;
             }
+            // Whole groups that start within the slots pass 1 reads, up to a batch.
+            let (mut slots, mut sets) = (first_slots, first_sets);
+            g += 1;
+            while g % per_batch != 0 {
+                let (s, t) = p.layout.group(g, p.target);
+                if s.start >= p.slot_limit {
+                    break;
+                }
+                (slots.end, sets.end) = (s.end, t.end);
+                g += 1;
+            }
             unread = sets.end;
-            self.read_group(&slots, &sets, &mut home)?;
+            let bad = self.read_group(&slots, &sets, &mut home)?;
             if self.st.stall.is_none() {
-                self.emit_group(sets, &home, sink)?;
+                self.emit_group(sets.clone(), &home, sink)?;
+            }
+            if let Some(h) = hook.as_deref_mut() {
+                let settled_end = match (self.st.stall, p.known_sets) {
+                    (_, None) => sets.start,
+                    (Some(s), Some(k)) => s.min(k).clamp(sets.start, sets.end),
+                    (None, Some(k)) => k.clamp(sets.start, sets.end),
+                };
+                h.batch(Batch {
+                    c: self.c,
+                    first_slot: slots.start,
+                    bytes: &mut self.buf,
+                    unreadable: bad,
+                    sets: sets.clone(),
+                    home: &home,
+                    settled_end,
+                })?;
             }
             throttle.report(
                 progress,
@@ -172,13 +255,14 @@ impl<'c> Walk<'c> {
     }
 
     /// Read the group's slots and look at each block; `home` gets, per sequence number of
-    /// the group's sets, the index of the block in its own slot (`u32::MAX`: none).
+    /// the group's sets, the index of the block in its own slot (`u32::MAX`: none). Returns
+    /// whether some bytes could not be read.
     fn read_group(
         &mut self,
         slots: &Range<u64>,
         sets: &Range<u64>,
         home: &mut Vec<u32>,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let p = self.plan;
         let bad = self.c.read_slots(
             slots.start,
@@ -205,7 +289,7 @@ impl<'c> Walk<'c> {
                 home[(u64::from(seq) - first_seq) as usize] = i as u32;
             }
         }
-        Ok(())
+        Ok(!bad.is_empty())
     }
 
     /// Emit the group's sets in order, up to the first one that cannot be completed here
