@@ -39,6 +39,20 @@ fn names_in(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+fn the_demo_help_keeps_its_long_description_and_exit_codes() {
+    // A variant's doc comment used to replace the long help set on the demo's arguments.
+    let dir = tempfile::tempdir().unwrap();
+    let out = seqbox(&["demo", "--help"], dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, dir.path()));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Never touches a real disk."), "{help}");
+    assert!(
+        help.contains("Exit codes: 0 every file came back from its SBX copy bit-exact"),
+        "{help}"
+    );
+}
+
+#[test]
 fn help_lists_every_command_and_bad_usage_exits_1() {
     // (With no argument at all, `seqbox` opens the desktop app.)
     let dir = tempfile::tempdir().unwrap();

@@ -48,6 +48,17 @@ pub enum Command {
     Snapshot(SnapshotCommand),
     /// Show what losing the file system does to files, on a generated floppy image: carving
     /// against SBX recovery.
+    // The long help sits on the variant: a variant's doc comment would replace one on the args.
+    #[command(
+        long_about = "Puts files and their SBX copies on a generated 1.44 MB FAT12 floppy that \
+earlier deletions left fragmented, then wipes its file system and scrambles its sectors. Each \
+stage is written as an image with its scan catalogue (open one with `seqbox gui` to see its \
+block map); then a signature carver and an SBX recovery try to get the files back, and the \
+results are compared with the originals. Never touches a real disk.\n\n\
+Exit codes: 0 every file came back from its SBX copy bit-exact, 1 bad arguments, 2 otherwise \
+(some file did not come back, or the demo could not run: output folder not empty, files too \
+big, a write error)."
+    )]
     Demo(DemoArgs),
     /// Open the desktop app (what `seqbox` alone does) with these files open in it.
     Gui(GuiArgs),
@@ -78,16 +89,6 @@ pub struct ManpagesArgs {
 }
 
 #[derive(Args)]
-#[command(
-    long_about = "Puts files and their SBX copies on a generated 1.44 MB FAT12 floppy that \
-earlier deletions left fragmented, then wipes its file system and scrambles its sectors. Each \
-stage is written as an image with its scan catalogue (open one with `seqbox gui` to see its \
-block map); then a signature carver and an SBX recovery try to get the files back, and the \
-results are compared with the originals. Never touches a real disk.\n\n\
-Exit codes: 0 every file came back from its SBX copy bit-exact, 1 bad arguments, 2 otherwise \
-(some file did not come back, or the demo could not run: output folder not empty, files too \
-big, a write error)."
-)]
 pub struct DemoArgs {
     /// A new or empty folder for the stage images, their catalogues, and the originals,
     /// carved and recovered files.
