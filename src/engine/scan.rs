@@ -83,7 +83,11 @@ pub fn scan_source(
 ) -> Result<(), Error> {
     // Pieces start on sector boundaries so layout runs never split a sector.
     let from = from / SECTOR * SECTOR;
-    let (tx, rx) = sync_channel::<(u64, Vec<u8>, Vec<u64>)>(BATCH);
+    let (tx, rx) = sync_channel::<(u64, Vec<u8>, Vec<u64>, bool)>(BATCH);
+    // A piece wholly inside a hole of a sparse image is all zeros: it is not read (an empty
+    // buffer and `true` stand for it). Not with a keystream that turns the signature into zeros,
+    // whose blocks may lie in zero sectors.
+    let skip_holes = keystream.is_none_or(|ks| !zero_signature(ks));
     // Buffers come back from the scanner for reuse: no fresh pages to fault in per piece.
     let (back_tx, back_rx) = sync_channel::<Vec<u8>>(2 * BATCH);
     let reader_cancel = cancel.clone();
@@ -96,6 +100,21 @@ pub fn scan_source(
         let mut tail_bad: Vec<u64> = Vec::new();
         while at < end && !reader_cancel.is_cancelled() {
             let want = ((end - at) as usize).min(PIECE) + MAX_BLOCK;
+            let reach = at + (PIECE + MAX_BLOCK) as u64;
+            if skip_holes
+                && reach <= end
+                && tail.iter().all(|&b| b == 0)
+                && tail_bad.is_empty()
+                && source.data_from(at).is_some_and(|d| d >= reach)
+            {
+                tail.clear();
+                tail.resize(MAX_BLOCK, 0);
+                if tx.send((at, Vec::new(), Vec::new(), true)).is_err() {
+                    return;
+                }
+                at += PIECE as u64;
+                continue;
+            }
             // A recycled buffer is overwritten, not cleared: zeroing it would cost a pass.
             let mut buf = back_rx.try_recv().unwrap_or_default();
             buf.resize(want, 0);
@@ -114,7 +133,7 @@ pub fn scan_source(
                     tail_bad.push(s);
                 }
             }
-            if tx.send((at, buf, bad)).is_err() {
+            if tx.send((at, buf, bad, false)).is_err() {
                 return;
             }
             at = next;
@@ -134,7 +153,15 @@ pub fn scan_source(
         }
         let found: Vec<Detected> = batch
             .par_iter()
-            .map(|(at, buf, _)| {
+            .map(|(at, buf, _, hole)| {
+                if *hole {
+                    // A hole: every sector is zero, nothing to search.
+                    let len = ((end - at) as usize).min(PIECE);
+                    return Detected {
+                        hits: Vec::new(),
+                        zero: vec![true; len.div_ceil(SECTOR as usize)],
+                    };
+                }
                 detect(
                     buf,
                     *at,
@@ -143,8 +170,12 @@ pub fn scan_source(
                 )
             })
             .collect();
-        for ((at, buf, bad), det) in batch.into_iter().zip(found) {
-            let len = ((end - at) as usize).min(PIECE).min(buf.len());
+        for ((at, buf, bad, hole), det) in batch.into_iter().zip(found) {
+            let len = if hole {
+                ((end - at) as usize).min(PIECE)
+            } else {
+                ((end - at) as usize).min(PIECE).min(buf.len())
+            };
             let piece = resolve(det, at, len, uids, &bad, &mut carry);
             let _ = back_tx.try_send(buf);
             sink(piece)?;

@@ -85,6 +85,12 @@ pub fn list_ranges(ranges: &[ByteRange], show: usize) -> String {
 /// the end) and fails with an error where the medium cannot be read.
 pub trait ReadAt: Send {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// The first offset at or after `offset` that may hold data; everything before it reads
+    /// as zeros (a hole of a sparse file). `None` when the source cannot tell.
+    fn data_from(&self, _offset: u64) -> Option<u64> {
+        None
+    }
 }
 
 impl ReadAt for File {
@@ -97,11 +103,31 @@ impl ReadAt for File {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         std::os::windows::fs::FileExt::seek_read(self, buf, offset)
     }
+
+    /// `lseek(SEEK_DATA)`: holes of a sparse image need not be read. A device or a file
+    /// system without hole support answers with `offset` itself (or an error: `None`).
+    #[cfg(target_os = "linux")]
+    fn data_from(&self, offset: u64) -> Option<u64> {
+        use std::os::fd::AsRawFd;
+        let at = i64::try_from(offset).ok()?;
+        // SAFETY: lseek on a descriptor we own; it moves only this descriptor's offset, and
+        // every read of a source is positioned (pread), so nothing depends on that offset.
+        let r = unsafe { libc::lseek(self.as_raw_fd(), at, libc::SEEK_DATA) };
+        if r >= 0 {
+            return Some(r as u64);
+        }
+        // ENXIO: no data at or after `offset`.
+        (io::Error::last_os_error().raw_os_error() == Some(libc::ENXIO)).then_some(u64::MAX)
+    }
 }
 
 impl<R: ReadAt + Sync> ReadAt for std::sync::Arc<R> {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         (**self).read_at(buf, offset)
+    }
+
+    fn data_from(&self, offset: u64) -> Option<u64> {
+        (**self).data_from(offset)
     }
 }
 
