@@ -503,11 +503,16 @@ fn reloads_during_a_scan_keep_the_view_and_show_how_far_it_got() {
 fn during_a_scan_the_map_follows_the_progress_bar() {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("big.img");
-    // 1 GiB, sparse: read quickly, yet long enough to be seen while it runs.
-    std::fs::File::create(&image)
-        .unwrap()
-        .set_len(1 << 30)
-        .unwrap();
+    // 1 GiB, sparse: read quickly, yet long enough to be seen while it runs. A byte in every
+    // MiB makes the scan read each piece (it skips holes without reading them).
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::File::create(&image).unwrap();
+        f.set_len(1 << 30).unwrap();
+        for k in 0..1024u64 {
+            f.write_all_at(&[1], (k << 20) + 4096).unwrap();
+        }
+    }
     let mut h = Harness::builder()
         // A map reload or an animation may take a few frames to settle.
         .with_max_steps(16)
