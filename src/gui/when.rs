@@ -12,7 +12,7 @@ pub fn readable(secs: i64, offset: i64) -> String {
     let t = secs + offset;
     let days = t.div_euclid(86_400);
     let rem = t.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
+    let (y, m, d) = crate::engine::info::civil_from_days(days);
     // 1970-01-01 was a Thursday.
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
     let mon = [
@@ -23,20 +23,6 @@ pub fn readable(secs: i64, offset: i64) -> String {
         rem / 3600,
         rem % 3600 / 60
     )
-}
-
-/// Year, month (1–12), day from days since 1970-01-01 (Howard Hinnant's civil-from-days).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Seconds east of UTC of the local time zone at `secs` (0 where it cannot be known).
