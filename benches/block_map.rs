@@ -9,13 +9,12 @@
 //!
 //! Run: `cargo bench --bench block_map`. Prints the load, aggregation and frame times.
 
-use egui_kittest::Harness;
 use seqbox::engine::catalog::{Catalog, Findings, Run, SECTOR, SectorClass, SourceKey};
 use seqbox::engine::layout::cells_of;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use seqbox::gui;
+mod common;
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,43 +111,9 @@ fn main() {
     frame_times(&path);
 }
 
-struct NoDialogs;
-
-impl gui::dialogs::Dialogs for NoDialogs {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        Vec::new()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-}
-
 /// The app showing the 1 TiB map: frame time while hovering over its cells.
 fn frame_times(catalog: &Path) {
-    let c = catalog.to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| {
-            let mut app =
-                gui::App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
-            app.open_catalog(&cc.egui_ctx, c);
-            app
-        });
-    let t = Instant::now();
-    h.step();
-    while h.state().busy() {
-        assert!(
-            t.elapsed() < Duration::from_secs(120),
-            "the map did not load"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
-    let open = t.elapsed();
-    assert!(h.state().scan.map.view.is_some(), "the map is shown");
+    let (mut h, open) = common::app_showing_map(catalog);
     let map = h.state().scan.map.rect.expect("the map was drawn");
     let mut frames = Vec::new();
     let mut tessellate = Vec::new();

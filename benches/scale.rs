@@ -11,10 +11,8 @@
 //! Run: `cargo bench --bench scale` (about 10 minutes, ~5 GiB of free disk in the target
 //! folder). `-- --quick` uses a 100 GB sparse image and a 1 GiB dense one.
 
-use egui_kittest::Harness;
-use seqbox::gui;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -106,43 +104,9 @@ fn container(dir: &Path, name: &str, len: usize, version: u8, seed: u64) -> (Vec
     (data, c)
 }
 
-struct NoDialogs;
-
-impl gui::dialogs::Dialogs for NoDialogs {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        Vec::new()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-}
-
 /// The time the app takes, from opening a catalogue, to show the whole-disk map.
 fn map_time(catalog: &Path) -> Duration {
-    let c = catalog.to_path_buf();
-    let t = Instant::now();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| {
-            let mut app =
-                gui::App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
-            app.open_catalog(&cc.egui_ctx, c);
-            app
-        });
-    h.step();
-    while h.state().busy() {
-        assert!(
-            t.elapsed() < Duration::from_secs(600),
-            "the map did not load"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-        h.step();
-    }
-    assert!(h.state().scan.map.view.is_some(), "the map is shown");
-    t.elapsed()
+    common::app_showing_map(catalog).1
 }
 
 fn main() {

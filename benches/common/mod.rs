@@ -49,3 +49,48 @@ pub fn dd(img: &Path) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// File dialogs that never open: the benches drive the app without a desktop.
+#[allow(dead_code)]
+pub struct NoDialogs;
+
+impl seqbox::gui::dialogs::Dialogs for NoDialogs {
+    fn pick_files(&mut self, _: &str) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+    fn pick_folder(&mut self, _: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+    fn save_file(&mut self, _: &str, _: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
+/// The app (headless, 1280×800) opened on `catalog`, once its map is shown, and the time from
+/// starting the app to the map being there (loading runs on the app's worker thread).
+#[allow(dead_code)]
+pub fn app_showing_map(
+    catalog: &Path,
+) -> (egui_kittest::Harness<'static, seqbox::gui::App>, Duration) {
+    let c = catalog.to_path_buf();
+    let t = Instant::now();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            let mut app =
+                seqbox::gui::App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
+            app.open_catalog(&cc.egui_ctx, c);
+            app
+        });
+    h.step();
+    while h.state().busy() {
+        assert!(
+            t.elapsed() < Duration::from_secs(600),
+            "the map did not load"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        h.step();
+    }
+    assert!(h.state().scan.map.view.is_some(), "the map is shown");
+    (h, t.elapsed())
+}
