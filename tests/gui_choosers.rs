@@ -1,52 +1,26 @@
 //! Every "Choose…" button works without a system file dialog (issue 12, item 2): the app's own
 //! chooser opens, is driven by its labels, and what it returns lands where the button said.
 
+mod gui_support;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use gui_support::Scripted;
 use seqbox::gui::app::App;
-use seqbox::gui::dialogs::Dialogs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A desktop without a portal or zenity: every dialog comes back empty at once.
-struct Broken;
-
-impl Dialogs for Broken {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        Vec::new()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn unavailable(&self) -> bool {
-        true
-    }
-}
-
+/// The app on a desktop without a portal or zenity: every dialog comes back empty at once.
 fn harness() -> Harness<'static, App> {
-    Harness::builder()
-        // A map reload or an animation may take a few frames to settle.
-        .with_max_steps(16)
-        .with_size(egui::vec2(1100.0, 900.0))
-        .build_eframe(|cc| App::with_settings(cc, Box::new(Broken), Default::default(), None))
+    gui_support::harness(Scripted {
+        broken: true,
+        ..Default::default()
+    })
 }
 
 /// Step frames until nothing is being read or worked on, then settle.
 fn wait(h: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    h.step();
-    while h.state().busy() {
-        assert!(
-            Instant::now() < deadline,
-            "the chooser did not settle in time"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
-    h.run();
+    gui_support::wait_up_to(h, Duration::from_secs(30));
 }
 
 /// Type `dir` into the chooser's path bar (replacing what is there) and go there.

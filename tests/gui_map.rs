@@ -4,14 +4,16 @@
 //! keyboard, and a map that follows a running scan. The app is driven headless with
 //! egui_kittest on a real scanned image.
 
+mod gui_support;
+
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use gui_support::Scripted;
 use seqbox::engine::CancelFlag;
 use seqbox::engine::catalog::{SECTOR, SectorClass};
 use seqbox::gui::App;
 use seqbox::gui::app::Tab;
 use seqbox::gui::block_map::BlockMap;
-use seqbox::gui::dialogs::Dialogs;
 use seqbox::gui::map_legend::Line;
 use seqbox::gui::map_view::COLUMNS;
 use seqbox::gui::palette::{
@@ -20,20 +22,6 @@ use seqbox::gui::palette::{
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-struct NoDialogs;
-
-impl Dialogs for NoDialogs {
-    fn pick_files(&mut self, _: &str) -> Vec<PathBuf> {
-        Vec::new()
-    }
-    fn pick_folder(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-    fn save_file(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
-    }
-}
 
 const CVD: [Vision; 2] = [Vision::Deuteranopia, Vision::Protanopia];
 
@@ -192,7 +180,8 @@ fn harness_on(catalog: PathBuf, size: egui::Vec2) -> Harness<'static, App> {
         .with_max_steps(16)
         .with_size(size)
         .build_eframe(move |cc| {
-            let mut app = App::with_settings(cc, Box::new(NoDialogs), Default::default(), None);
+            let mut app =
+                App::with_settings(cc, Box::new(Scripted::default()), Default::default(), None);
             app.open_catalog(&cc.egui_ctx, catalog);
             app
         });
@@ -202,14 +191,7 @@ fn harness_on(catalog: PathBuf, size: egui::Vec2) -> Harness<'static, App> {
 
 /// Step frames until no job runs, then settle.
 fn wait(h: &mut Harness<'static, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    h.step();
-    while h.state().busy() {
-        assert!(Instant::now() < deadline, "a job did not finish in time");
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
-    h.run();
+    gui_support::wait_up_to(h, Duration::from_secs(60));
 }
 
 fn map<'a>(h: &'a Harness<'static, App>) -> &'a BlockMap {
@@ -517,7 +499,9 @@ fn during_a_scan_the_map_follows_the_progress_bar() {
         // A map reload or an animation may take a few frames to settle.
         .with_max_steps(16)
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(|cc| App::with_settings(cc, Box::new(NoDialogs), Default::default(), None));
+        .build_eframe(|cc| {
+            App::with_settings(cc, Box::new(Scripted::default()), Default::default(), None)
+        });
     h.get_by_label("Scan").click();
     h.run();
     h.state_mut().scan.sources = vec![image];
