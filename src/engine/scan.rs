@@ -465,6 +465,11 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
 
 /// All zero bytes (written to vectorise: no early exit per byte).
 fn is_zero(s: &[u8]) -> bool {
+    // Sectors that hold data mostly say so in their first bytes (every SBX block does):
+    // only a sector that starts with zeros is read whole.
+    if s.iter().take(16).any(|&b| b != 0) {
+        return false;
+    }
     let (words, rest) = s.split_at(s.len() / 8 * 8);
     words.chunks_exact(8).fold(0u64, |a, c| {
         a | u64::from_ne_bytes(c.try_into().expect("8 bytes"))

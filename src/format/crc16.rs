@@ -26,8 +26,18 @@ const fn x_pow_mod(n: u32) -> u64 {
     r as u64
 }
 
-const K128: u64 = x_pow_mod(128);
-const K192: u64 = x_pow_mod(192);
+/// (x^(128s) mod P, x^(128s+64) mod P) for s = 0..=4: multiplying a 128-bit value by
+/// x^(128s) (folding it s chunks on) multiplies its low half by the first and its high half
+/// by the second.
+const FOLD: [(u64, u64); 5] = {
+    let mut k = [(0, 0); 5];
+    let mut s = 0;
+    while s < 5 {
+        k[s] = (x_pow_mod(128 * s as u32), x_pow_mod(128 * s as u32 + 64));
+        s += 1;
+    }
+    k
+};
 
 /// CRC-16/0x1021 of `bytes` with the register starting at `init`.
 pub fn crc16(init: u16, bytes: &[u8]) -> u16 {
@@ -70,18 +80,44 @@ unsafe fn folded(init: u16, bytes: &[u8]) -> u16 {
     first[pad..].copy_from_slice(&bytes[..16 - pad]);
     first[pad] ^= (init >> 8) as u8;
     first[pad + 1] ^= init as u8;
+    let rest = &bytes[16 - pad..];
     // Bytes are big-endian polynomials: reverse each 16-byte load so bit i is x^i.
     let reverse = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    // Low half multiplies the low 64 bits (x^128 mod P), high half the high (x^192 mod P).
-    let k = _mm_set_epi64x(K192 as i64, K128 as i64);
+    let by = |s: usize| _mm_set_epi64x(FOLD[s].1 as i64, FOLD[s].0 as i64);
+    let (k1, k2, k3, k4) = (by(1), by(2), by(3), by(4));
     // SAFETY: unaligned loads and stores of 16 bytes within the slices.
     unsafe {
-        let mut acc = _mm_shuffle_epi8(_mm_loadu_si128(first.as_ptr().cast::<__m128i>()), reverse);
-        for chunk in bytes[16 - pad..].chunks_exact(16) {
-            let next = _mm_shuffle_epi8(_mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()), reverse);
-            let lo = _mm_clmulepi64_si128(acc, k, 0x00);
-            let hi = _mm_clmulepi64_si128(acc, k, 0x11);
-            acc = _mm_xor_si128(_mm_xor_si128(lo, hi), next);
+        let load =
+            |c: &[u8]| _mm_shuffle_epi8(_mm_loadu_si128(c.as_ptr().cast::<__m128i>()), reverse);
+        let fold = |a: __m128i, k: __m128i| {
+            _mm_xor_si128(
+                _mm_clmulepi64_si128(a, k, 0x00),
+                _mm_clmulepi64_si128(a, k, 0x11),
+            )
+        };
+        let mut acc = load(&first);
+        let mut chunks = rest.chunks_exact(16);
+        if rest.len() >= 7 * 16 {
+            // Four independent running values, 64 bytes apart, so the multiplications
+            // overlap instead of waiting on each other; joined again at the end.
+            let mut a = [
+                acc,
+                load(chunks.next().expect("7 chunks")),
+                load(chunks.next().expect("7 chunks")),
+                load(chunks.next().expect("7 chunks")),
+            ];
+            while chunks.len() >= 4 {
+                for ai in &mut a {
+                    *ai = _mm_xor_si128(fold(*ai, k4), load(chunks.next().expect("4 left")));
+                }
+            }
+            acc = _mm_xor_si128(
+                _mm_xor_si128(fold(a[0], k3), fold(a[1], k2)),
+                _mm_xor_si128(fold(a[2], k1), a[3]),
+            );
+        }
+        for chunk in chunks {
+            acc = _mm_xor_si128(fold(acc, k1), load(chunk));
         }
         let mut out = [0u8; 16];
         _mm_storeu_si128(
