@@ -259,13 +259,18 @@ pub struct EncodeArgs {
     /// Output file, or an existing folder (default: FILE.sbx beside each FILE).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// The file name stored in the container (default: the input's name; none when reading
+    /// standard input).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Replace existing output files.
     #[arg(long)]
     pub overwrite: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Files to encode.
+    /// Files to encode; `-` reads standard input (with -o OUT.sbx), e.g.
+    /// `tar c photos | seqbox encode -o photos.tar.sbx -`.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }

@@ -34,6 +34,16 @@ fn usage(msg: &str) -> i32 {
 }
 
 pub fn run_encode(a: EncodeArgs) -> i32 {
+    let stdin = a.files.iter().any(|f| f.as_os_str() == "-");
+    if stdin && a.files.len() > 1 {
+        return usage("`-` (standard input) must be the only input");
+    }
+    if stdin && a.output.is_none() {
+        return usage("reading standard input needs the output named: -o OUT.sbx");
+    }
+    if a.name.is_some() && a.files.len() > 1 {
+        return usage("--name names one input: give one file");
+    }
     let output = match target(a.output, a.files.len()) {
         Ok(t) => t,
         Err(m) => return usage(&m),
@@ -72,6 +82,8 @@ pub fn run_encode(a: EncodeArgs) -> i32 {
                 password: password.clone(),
                 overwrite: a.overwrite,
                 sbx_time,
+                stdin,
+                name: a.name.clone(),
             };
             progress::Bar::new(file).run(|p| encode::run(&opts, &cancel, p))
         },
@@ -81,7 +93,14 @@ pub fn run_encode(a: EncodeArgs) -> i32 {
 }
 
 pub fn run_decode(a: DecodeArgs) -> i32 {
-    let output = match target(a.output, a.containers.len()) {
+    let stdout = a.output.as_deref().is_some_and(|o| o.as_os_str() == "-");
+    if stdout && a.containers.len() > 1 {
+        return usage("-o - (standard output) takes one container");
+    }
+    if stdout && a.json {
+        return usage("-o - writes the file to standard output: --json cannot share it");
+    }
+    let output = match target(a.output.filter(|_| !stdout), a.containers.len()) {
         Ok(t) => t,
         Err(m) => return usage(&m),
     };
@@ -103,13 +122,19 @@ pub fn run_decode(a: DecodeArgs) -> i32 {
                     password,
                     burst: a.burst,
                     overwrite: a.overwrite,
+                    stdout,
                     ..decode::DecodeOpts::new(c)
                 };
                 progress::Bar::new(c).run(|p| decode::run(&opts, &cancel, p))
             })
         },
         Some(words::decode),
-        print::decode,
+        // With the file on standard output, the words go to standard error.
+        if stdout {
+            print::decode_to_stderr
+        } else {
+            print::decode
+        },
     )
 }
 

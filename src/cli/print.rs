@@ -41,6 +41,15 @@ pub fn decode(r: &DecodeReport) {
     said(&words::decode(r));
 }
 
+/// A decode whose file went to standard output: its words on standard error.
+pub fn decode_to_stderr(r: &DecodeReport) {
+    let s = words::decode(r);
+    eprintln!("{}", s.line);
+    for d in &s.details {
+        eprintln!("  {d}");
+    }
+}
+
 pub fn check(r: &CheckReport) {
     said(&words::check(r));
 }

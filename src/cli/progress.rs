@@ -4,12 +4,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use seqbox::engine::Progress;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Bar {
     bar: ProgressBar,
     name: String,
     /// What `Progress::items` counts, when it is worth showing ("SBX blocks found").
     items: Option<&'static str>,
+    /// The total is not known (a pipe): bytes and rate only, no bar.
+    open_ended: AtomicBool,
 }
 
 impl Bar {
@@ -35,6 +38,7 @@ impl Bar {
             bar,
             name,
             items: None,
+            open_ended: AtomicBool::new(false),
         }
     }
 
@@ -47,7 +51,13 @@ impl Bar {
     }
 
     pub fn update(&self, p: Progress) {
-        self.bar.set_length(p.bytes_total);
+        if p.bytes_done > p.bytes_total && !self.open_ended.swap(true, Ordering::Relaxed) {
+            self.bar.set_style(
+                ProgressStyle::with_template("{msg} {bytes} {bytes_per_sec}")
+                    .expect("valid template"),
+            );
+        }
+        self.bar.set_length(p.bytes_total.max(p.bytes_done));
         self.bar.set_position(p.bytes_done);
         if let Some(noun) = self.items {
             self.bar

@@ -13,6 +13,7 @@ use super::job::{CancelFlag, Error, ProgressFn, Stage};
 use super::output::{AtomicFile, fit_name, incomplete_name, safe_file_name};
 use super::source::list_ranges;
 use serde::Serialize;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -30,7 +31,13 @@ pub struct DecodeOpts {
     /// An incomplete file is kept as `NAME (incomplete).ext`, its missing parts zero-filled,
     /// instead of being removed.
     pub keep_incomplete: bool,
+    /// Write the file to standard output (`output` unused), only once it is verified: it is
+    /// decoded into an unnamed temporary file first, so a pipe never receives wrong bytes.
+    pub stdout: bool,
 }
+
+/// The report's `output` when the file went to standard output.
+pub const STDOUT: &str = "-";
 
 impl DecodeOpts {
     pub fn new(container: impl Into<PathBuf>) -> DecodeOpts {
@@ -42,6 +49,7 @@ impl DecodeOpts {
             overwrite: false,
             unique_name: false,
             keep_incomplete: false,
+            stdout: false,
         }
     }
 }
@@ -88,6 +96,9 @@ pub fn run(
         opts.burst,
     )?;
     let info = describe(&c);
+    if opts.stdout {
+        return to_stdout(c, info, cancel, progress);
+    }
     let (out_path, name_note) = output_path(opts, &c);
     if same_file(&opts.container, &out_path) {
         return Err(Error::Invalid(format!(
@@ -109,6 +120,39 @@ pub fn run(
         cancel,
         progress,
     )?;
+    let (status, mut notes) = judge(&c, &assembly);
+    notes.extend(name_note);
+    let output = match status {
+        DecodeStatus::Verified | DecodeStatus::Unverified => {
+            if let Some(t) = c.metadata.as_ref().and_then(|m| m.file_time) {
+                let when = if t >= 0 {
+                    UNIX_EPOCH + Duration::from_secs(t as u64)
+                } else {
+                    UNIX_EPOCH - Duration::from_secs(t.unsigned_abs())
+                };
+                // A date the file system cannot store is not worth failing the decode for.
+                let _ = out.file().set_modified(when);
+            }
+            Some(out.commit(opts.overwrite)?)
+        }
+        // Nothing of the data found: no file of zeros.
+        DecodeStatus::Incomplete if opts.keep_incomplete && assembly.valid_data_blocks > 0 => {
+            keep_incomplete(out, c.metadata.as_ref().and_then(|m| m.file_size))?
+        }
+        // Dropping `out` removes the partial file.
+        DecodeStatus::Incomplete | DecodeStatus::HashMismatch => None,
+    };
+    Ok(DecodeReport {
+        info,
+        status,
+        output,
+        assembly,
+        notes,
+    })
+}
+
+/// How a decode ended, and the notes for the user, from what reassembly found.
+fn judge(c: &Container, assembly: &Assembly) -> (DecodeStatus, Vec<String>) {
     let mut notes = c.geometry_notes.clone();
     if assembly.unreadable_bytes > 0 {
         notes.push(format!(
@@ -118,7 +162,6 @@ pub fn run(
             assembly.unreadable_blocks
         ));
     }
-    notes.extend(name_note);
     if assembly.repaired_sets > 0 {
         notes.push(format!(
             "{} block set(s) were rebuilt with Reed–Solomon while decoding ({} block(s)); the container itself was not changed: `seqbox repair` fixes it",
@@ -156,24 +199,39 @@ pub fn run(
             assembly.damaged_blocks
         ));
     }
+    (status, notes)
+}
+
+/// Decode into an unnamed temporary file, then copy it to standard output when verified
+/// (nothing is written there otherwise: the report says why).
+fn to_stdout(
+    mut c: Container,
+    info: InfoReport,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<DecodeReport, Error> {
+    let tmp_dir = std::env::temp_dir();
+    let mut tmp = tempfile::tempfile_in(&tmp_dir).map_err(Error::write(&tmp_dir))?;
+    let assembly = assemble_partial(
+        &mut c,
+        Some((&mut tmp, &tmp_dir)),
+        false,
+        Stage::Decoding,
+        cancel,
+        progress,
+    )?;
+    let (status, notes) = judge(&c, &assembly);
     let output = match status {
         DecodeStatus::Verified | DecodeStatus::Unverified => {
-            if let Some(t) = c.metadata.as_ref().and_then(|m| m.file_time) {
-                let when = if t >= 0 {
-                    UNIX_EPOCH + Duration::from_secs(t as u64)
-                } else {
-                    UNIX_EPOCH - Duration::from_secs(t.unsigned_abs())
-                };
-                // A date the file system cannot store is not worth failing the decode for.
-                let _ = out.file().set_modified(when);
-            }
-            Some(out.commit(opts.overwrite)?)
+            let out = Path::new(STDOUT);
+            tmp.seek(SeekFrom::Start(0))
+                .map_err(Error::read(&tmp_dir))?;
+            let mut stdout = std::io::stdout().lock();
+            std::io::copy(&mut tmp, &mut stdout)
+                .and_then(|_| stdout.flush())
+                .map_err(Error::write(out))?;
+            Some(out.to_path_buf())
         }
-        // Nothing of the data found: no file of zeros.
-        DecodeStatus::Incomplete if opts.keep_incomplete && assembly.valid_data_blocks > 0 => {
-            keep_incomplete(out, c.metadata.as_ref().and_then(|m| m.file_size))?
-        }
-        // Dropping `out` removes the partial file.
         DecodeStatus::Incomplete | DecodeStatus::HashMismatch => None,
     };
     Ok(DecodeReport {

@@ -5,7 +5,7 @@
 //! computed on another; block 0 (which holds the hash) is written last. The output is written
 //! under a temporary name and renamed when complete. Never writes to the input.
 
-use super::hashpipe::HashPipe;
+use super::hashpipe::{Batch, FramePipe};
 use super::io::{file_name_of, read_full, same_file};
 use super::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use super::output::{AtomicFile, fit_name};
@@ -16,7 +16,8 @@ use crate::format::rs::{Codec, Layout, MAX_INFERRED_BURST};
 use crate::format::{HashKind, Metadata, StoredHash, Version, password};
 use serde::Serialize;
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -79,6 +80,12 @@ pub struct EncodeOpts {
     pub overwrite: bool,
     /// SDT, seconds since 1970; `None`: now.
     pub sbx_time: Option<i64>,
+    /// Read standard input instead of `input` (a pipe: the size and hash are stored when it
+    /// ends; the output must be named by `output`).
+    pub stdin: bool,
+    /// The file name stored in the metadata; `None`: the input's name (none for standard
+    /// input).
+    pub name: Option<String>,
 }
 
 impl EncodeOpts {
@@ -95,6 +102,8 @@ impl EncodeOpts {
             password: None,
             overwrite: false,
             sbx_time: None,
+            stdin: false,
+            name: None,
         }
     }
 
@@ -119,7 +128,7 @@ impl EncodeOpts {
 /// app asks this to tell the user that a container is already there before encoding.
 pub fn output_path(opts: &EncodeOpts) -> (PathBuf, Option<String>) {
     let input_path = &opts.input;
-    let default_name = format!("{}.sbx", file_name_of(input_path));
+    let default_name = format!("{}.sbx", stored_name(opts));
     let out_path = opts.output.resolve(input_path, &default_name);
     // A name already at the file system's limit has no room for `.sbx`: shorten it.
     if !matches!(opts.output, Target::File(_))
@@ -129,6 +138,15 @@ pub fn output_path(opts: &EncodeOpts) -> (PathBuf, Option<String>) {
         return (dir.join(fitted), note);
     }
     (out_path, None)
+}
+
+/// The name stored in the metadata: the one given, else the input's (none for a pipe).
+fn stored_name(opts: &EncodeOpts) -> String {
+    match (&opts.name, opts.stdin) {
+        (Some(n), _) => n.clone(),
+        (None, true) => String::new(),
+        (None, false) => file_name_of(&opts.input),
+    }
 }
 
 /// Largest burst level accepted (blkar infers up to 1000; a reader without our burst field
@@ -165,22 +183,17 @@ pub fn run(
     let v = opts.version;
     let layout = opts.layout().map_err(Error::Invalid)?;
     let input_path = &opts.input;
-    let mut input = File::open(input_path).map_err(Error::read(input_path))?;
-    let info = input.metadata().map_err(Error::read(input_path))?;
-    if !info.is_file() {
-        return Err(Error::Invalid(format!(
-            "{} is not a regular file",
-            input_path.display()
-        )));
-    }
-    let size = info.len();
+    let (mut input, size, file_time) = open_input(opts)?;
     let (bs, payload) = (v.block_size(), v.payload_size());
     let (m, t) = (layout.data, layout.shards());
-    if layout.sets_for(size).saturating_mul(t as u64) > u64::from(u32::MAX) {
-        return Err(Error::Invalid(format!(
+    let too_large = || {
+        Error::Invalid(format!(
             "{} is too large for version {v} with these settings (sequence numbers are 32-bit)",
             input_path.display(),
-        )));
+        ))
+    };
+    if layout.sets_for(size).saturating_mul(t as u64) > u64::from(u32::MAX) {
+        return Err(too_large());
     }
     if v.uses_rs() && opts.no_meta {
         return Err(Error::Invalid(
@@ -201,9 +214,19 @@ pub fn run(
             "passwords exist only in versions 1–3 (blkar's 17–19 have none)".into(),
         ));
     }
-    let file_name = file_name_of(input_path);
+    let file_name = stored_name(opts);
+    if opts.stdin && opts.output == Target::Beside {
+        return Err(Error::Invalid(
+            "standard input has no folder to write beside: name the output (-o FILE)".into(),
+        ));
+    }
+    if opts.stdin && file_name.is_empty() && matches!(opts.output, Target::Folder(_)) {
+        return Err(Error::Invalid(
+            "standard input has no name to make the output's from: give -o FILE or --name".into(),
+        ));
+    }
     let (out_path, name_note) = output_path(opts);
-    if same_file(input_path, &out_path) {
+    if !opts.stdin && same_file(input_path, &out_path) {
         return Err(Error::Invalid(format!(
             "{} would overwrite its own input",
             out_path.display()
@@ -230,20 +253,41 @@ pub fn run(
     let group_input = sets_per_group * m * payload;
     let groups_per_batch = (BATCH / group_input).max(1);
     let batch_input = groups_per_batch * group_input;
-    let mut pipe = HashPipe::new(Some(opts.hash), batch_input);
-    let mut framed: Vec<u8> = Vec::new();
-    let pad_chunk = vec![PAD; payload];
-    let mut parity = vec![vec![0u8; payload]; layout.parity];
+    let mut framer = Framer {
+        layout: &layout,
+        uid,
+        codec,
+        pad_chunk: vec![PAD; payload],
+        parity: vec![vec![0u8; payload]; layout.parity],
+    };
+    let mut pipe = FramePipe::new(opts.hash, v, keystream.clone());
+    let mut write = |b: &Batch| {
+        out.file()
+            .write_all_at(&b.framed, b.at)
+            .map_err(Error::write(&out_path))
+    };
     let mut done: u64 = 0;
     let mut sets_done: u64 = 0;
     let mut throttle = Throttle::default();
     let mut group = 0u64;
     loop {
         cancel.check()?;
-        let mut buf = pipe.buffer();
-        buf.resize(batch_input, 0);
-        let n = read_full(&mut input, &mut buf).map_err(Error::read(input_path))?;
-        buf.truncate(n);
+        // Two batches with the hash thread while this one is read and framed.
+        let mut b = match pipe.in_flight() >= 2 {
+            true => {
+                let b = pipe.recv().expect("a batch in flight");
+                write(&b)?;
+                b
+            }
+            false => Batch::default(),
+        };
+        b.input.resize(batch_input, 0);
+        let n = read_full(&mut input, &mut b.input).map_err(Error::read(input_path))?;
+        if layout.sets_for(done + n as u64).saturating_mul(t as u64) > u64::from(u32::MAX) {
+            // Only a pipe can get here: a file's size was checked before.
+            return Err(too_large());
+        }
+        b.input.truncate(n);
         let last = n < batch_input;
         let sets = n.div_ceil(payload).div_ceil(m);
         let slot_start = layout.group(group, target).0.start;
@@ -255,66 +299,14 @@ pub fn run(
                 .0
                 .end
         };
-        let slots = (slot_end - slot_start) as usize;
-        framed.resize(slots * bs, 0);
+        b.framed.resize((slot_end - slot_start) as usize * bs, 0);
         if last || group == 0 {
             // Holes and the metadata placeholders read as zeros.
-            framed.fill(0);
+            b.framed.fill(0);
         }
-        for local in 0..sets {
-            let set = sets_done + local as u64;
-            let chunk = |j: usize| -> &[u8] {
-                let at = (local * m + j) * payload;
-                if at >= n {
-                    &[]
-                } else {
-                    &buf[at..(at + payload).min(n)]
-                }
-            };
-            let mut place = |shard: usize, bytes: &[u8]| {
-                let seq = layout.seq_of(set, shard).expect("checked above");
-                let at = (layout.slot_of(seq) - slot_start) as usize * bs;
-                let block = &mut framed[at..at + bs];
-                block[16..16 + bytes.len()].copy_from_slice(bytes);
-                block[16 + bytes.len()..].fill(PAD);
-                block::write_header(block, v, &uid, seq);
-                if let Some(ks) = &keystream {
-                    password::apply(block, ks);
-                }
-            };
-            for j in 0..m {
-                place(j, chunk(j));
-            }
-            if let Some(codec) = &codec {
-                // The parity covers whole payloads: the last chunk and padding chunks padded.
-                // At most one chunk of a set is short: the file's last one.
-                let short: Option<Vec<u8>> = (0..m)
-                    .map(chunk)
-                    .find(|c| !c.is_empty() && c.len() < payload)
-                    .map(|c| {
-                        let mut p = c.to_vec();
-                        p.resize(payload, PAD);
-                        p
-                    });
-                let refs: Vec<&[u8]> = (0..m)
-                    .map(|j| match chunk(j) {
-                        c if c.len() == payload => c,
-                        [] => &pad_chunk[..],
-                        _ => short.as_deref().expect("the short chunk"),
-                    })
-                    .collect();
-                let mut outs: Vec<&mut [u8]> = parity.iter_mut().map(|p| &mut p[..]).collect();
-                codec.encode(&refs, &mut outs);
-                for (i, p) in parity.iter().enumerate() {
-                    place(m + i, p);
-                }
-            }
-        }
-        out.file()
-            .seek(SeekFrom::Start(slot_start * bs as u64))
-            .and_then(|_| out.file().write_all(&framed))
-            .map_err(Error::write(&out_path))?;
-        pipe.feed(buf);
+        framer.frame(&b.input, sets_done, slot_start, &mut b.framed);
+        b.at = slot_start * bs as u64;
+        pipe.send(b);
         done += n as u64;
         sets_done += sets as u64;
         group += groups_per_batch as u64;
@@ -331,15 +323,18 @@ pub fn run(
             break;
         }
     }
-    let digest = pipe.finish().expect("a hash kind was given");
+    while let Some(b) = pipe.recv() {
+        write(&b)?;
+    }
+    let digest = pipe.finish();
     let data_blocks = layout.chunks_for(done);
 
     if !opts.no_meta {
         let mut meta = Metadata {
-            file_name: Some(file_name),
+            file_name: (!file_name.is_empty()).then_some(file_name),
             sbx_name: Some(file_name_of(&out_path)),
             file_size: Some(done),
-            file_time: Some(mtime_secs(&info)),
+            file_time,
             sbx_time: Some(opts.sbx_time.unwrap_or_else(now_secs)),
             hash: Some(StoredHash::Known {
                 kind: opts.hash,
@@ -416,6 +411,95 @@ pub fn run(
         hash: hex(&digest),
         notes,
     })
+}
+
+/// Frames a batch of input into blocks (headers without CRCs: the hash thread seals them)
+/// and computes each block set's parity.
+struct Framer<'a> {
+    layout: &'a Layout,
+    uid: Uid,
+    codec: Option<Codec>,
+    pad_chunk: Vec<u8>,
+    parity: Vec<Vec<u8>>,
+}
+
+impl Framer<'_> {
+    /// Frame `input` (whole block sets from set `first_set` on) into `framed`, which holds
+    /// the slots from `slot_start` on.
+    fn frame(&mut self, input: &[u8], first_set: u64, slot_start: u64, framed: &mut [u8]) {
+        let layout = self.layout;
+        let (v, m) = (layout.version, layout.data);
+        let (bs, payload) = (v.block_size(), v.payload_size());
+        let n = input.len();
+        let uid = self.uid;
+        for local in 0..n.div_ceil(payload).div_ceil(m) {
+            let set = first_set + local as u64;
+            let chunk = |j: usize| -> &[u8] {
+                let at = (local * m + j) * payload;
+                if at >= n {
+                    &[]
+                } else {
+                    &input[at..(at + payload).min(n)]
+                }
+            };
+            let mut place = |shard: usize, bytes: &[u8]| {
+                let seq = layout.seq_of(set, shard).expect("checked above");
+                let at = (layout.slot_of(seq) - slot_start) as usize * bs;
+                let block = &mut framed[at..at + bs];
+                block[16..16 + bytes.len()].copy_from_slice(bytes);
+                block[16 + bytes.len()..].fill(PAD);
+                block::write_header_fields(block, v, &uid, seq);
+            };
+            for j in 0..m {
+                place(j, chunk(j));
+            }
+            if let Some(codec) = &self.codec {
+                // The parity covers whole payloads: the last chunk and padding chunks padded.
+                // At most one chunk of a set is short: the file's last one.
+                let short: Option<Vec<u8>> = (0..m)
+                    .map(chunk)
+                    .find(|c| !c.is_empty() && c.len() < payload)
+                    .map(|c| {
+                        let mut p = c.to_vec();
+                        p.resize(payload, PAD);
+                        p
+                    });
+                let pad = &self.pad_chunk[..];
+                let refs: Vec<&[u8]> = (0..m)
+                    .map(|j| match chunk(j) {
+                        c if c.len() == payload => c,
+                        [] => pad,
+                        _ => short.as_deref().expect("the short chunk"),
+                    })
+                    .collect();
+                let mut outs: Vec<&mut [u8]> = self.parity.iter_mut().map(|p| &mut p[..]).collect();
+                codec.encode(&refs, &mut outs);
+                for (i, p) in self.parity.iter().enumerate() {
+                    place(m + i, p);
+                }
+            }
+        }
+    }
+}
+
+/// An input to read, its size (as far as known: a pipe's is counted as it is read) and its
+/// modification time (none for a pipe).
+type Input = (Box<dyn Read>, u64, Option<i64>);
+
+fn open_input(opts: &EncodeOpts) -> Result<Input, Error> {
+    if opts.stdin {
+        return Ok((Box::new(std::io::stdin().lock()), 0, None));
+    }
+    let path = &opts.input;
+    let input = File::open(path).map_err(Error::read(path))?;
+    let info = input.metadata().map_err(Error::read(path))?;
+    if !info.is_file() {
+        return Err(Error::Invalid(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok((Box::new(input), info.len(), Some(mtime_secs(&info))))
 }
 
 fn random_uid() -> Result<Uid, Error> {

@@ -2,8 +2,13 @@
 //! another: the caller hands over filled buffers and gets them back, emptied, for reuse.
 //!
 //! This is what keeps encode and decode close to the speed of the hash alone.
+//!
+//! [`FramePipe`] is the encoder's variant: besides hashing the input, the worker seals the
+//! framed blocks (CRC, then the password transform) before they come back to be written,
+//! which balances the two threads (the caller reads, frames, computes parity and writes).
 
-use crate::format::HashKind;
+use crate::format::block::{SIGNATURE, seal};
+use crate::format::{HashKind, Version, password};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -79,6 +84,104 @@ impl Drop for HashPipe {
     fn drop(&mut self) {
         self.to_hasher.take();
         if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// One batch of the encoder: the input bytes read, the blocks framed from them (headers
+/// without CRCs; slots left empty are all zeros) and the byte offset they go to.
+#[derive(Default)]
+pub struct Batch {
+    pub input: Vec<u8>,
+    pub framed: Vec<u8>,
+    pub at: u64,
+}
+
+/// The encoder's hash thread: hashes each batch's input and seals its blocks, returning the
+/// batches in the order they were sent.
+pub struct FramePipe {
+    to_worker: Option<SyncSender<Batch>>,
+    back: Receiver<Batch>,
+    worker: Option<JoinHandle<Vec<u8>>>,
+    in_flight: usize,
+}
+
+impl FramePipe {
+    /// `keystream`: the password transform applied to every sealed block (versions 1–3).
+    pub fn new(kind: HashKind, version: Version, keystream: Option<Vec<u8>>) -> FramePipe {
+        let (tx, rx) = sync_channel::<Batch>(IN_FLIGHT);
+        let (back_tx, back) = sync_channel::<Batch>(IN_FLIGHT);
+        let worker = std::thread::spawn(move || {
+            let mut hasher = kind.hasher();
+            let bs = version.block_size();
+            for mut batch in rx {
+                hasher.update(&batch.input);
+                for block in batch.framed.chunks_exact_mut(bs) {
+                    // Empty slots (zeros) stay empty: only framed blocks carry the signature.
+                    if block.starts_with(SIGNATURE) {
+                        seal(block, version);
+                        if let Some(ks) = &keystream {
+                            password::apply(block, ks);
+                        }
+                    }
+                }
+                if back_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            hasher.finalize()
+        });
+        FramePipe {
+            to_worker: Some(tx),
+            back,
+            worker: Some(worker),
+            in_flight: 0,
+        }
+    }
+
+    /// Batches sent and not yet taken back.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Hand a framed batch over for hashing and sealing.
+    pub fn send(&mut self, batch: Batch) {
+        if let Some(tx) = &self.to_worker
+            && tx.send(batch).is_ok()
+        {
+            self.in_flight += 1;
+        }
+    }
+
+    /// The oldest batch sent, sealed; `None` when none is in flight.
+    pub fn recv(&mut self) -> Option<Batch> {
+        if self.in_flight == 0 {
+            return None;
+        }
+        let b = self.back.recv().ok()?;
+        self.in_flight -= 1;
+        Some(b)
+    }
+
+    /// Wait for the worker (every batch must have been taken back) and return the digest.
+    pub fn finish(mut self) -> Vec<u8> {
+        debug_assert_eq!(self.in_flight, 0, "batches left in the pipe");
+        self.to_worker.take();
+        self.worker
+            .take()
+            .map(|w| w.join().expect("hash worker panicked"))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for FramePipe {
+    fn drop(&mut self) {
+        self.to_worker.take();
+        // Unblock a worker waiting to hand a batch back.
+        while self.back.try_recv().is_ok() {}
+        if let Some(w) = self.worker.take() {
+            drop(std::mem::replace(&mut self.back, sync_channel(1).1));
             let _ = w.join();
         }
     }

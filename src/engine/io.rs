@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Read until `buf` is full or the end of the file; returns the bytes read.
-pub fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+pub fn read_full(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match f.read(&mut buf[n..]) {

@@ -33,11 +33,22 @@ pub struct Header {
 /// Fill in the header of `block` (whose payload is already in place) and its CRC.
 /// `block` must be exactly one block of `version`.
 pub fn write_header(block: &mut [u8], version: Version, uid: &Uid, seq: u32) {
+    write_header_fields(block, version, uid, seq);
+    seal(block, version);
+}
+
+/// The header of a block without its CRC (bytes 4..6 left as they are): [`seal`] finishes
+/// it once the payload is in place. Lets the encoder leave the CRCs to another thread.
+pub fn write_header_fields(block: &mut [u8], version: Version, uid: &Uid, seq: u32) {
     debug_assert_eq!(block.len(), version.block_size());
     block[..3].copy_from_slice(SIGNATURE);
     block[3] = version.byte();
     block[6..12].copy_from_slice(uid);
     block[12..16].copy_from_slice(&seq.to_be_bytes());
+}
+
+/// Store the CRC of a block whose header fields and payload are in place.
+pub fn seal(block: &mut [u8], version: Version) {
     let crc = block_crc(version, block);
     block[4..6].copy_from_slice(&crc.to_be_bytes());
 }

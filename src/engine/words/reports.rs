@@ -65,6 +65,9 @@ pub fn decode(r: &DecodeReport) -> Said {
     let name = file_name_of(&r.info.container);
     let a = &r.assembly;
     let saved = |v: Verdict, extra: &str| match &r.output {
+        Some(o) if o.as_os_str() == crate::engine::decode::STDOUT => {
+            format!("{name}: {}{extra}, written to standard output", v.label())
+        }
         Some(o) => format!("{name}: {}{extra}, saved as {}", v.label(), o.display()),
         None => format!("{name}: {}{extra}", v.label()),
     };
