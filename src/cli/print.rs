@@ -5,6 +5,7 @@ use seqbox::engine::check::CheckReport;
 use seqbox::engine::decode::DecodeReport;
 use seqbox::engine::demo::DemoReport;
 use seqbox::engine::encode::EncodeReport;
+use seqbox::engine::import::ImportReport;
 use seqbox::engine::info::InfoReport;
 use seqbox::engine::recover::RecoverReport;
 use seqbox::engine::repair::RepairReport;
@@ -154,6 +155,58 @@ pub fn scan(r: &ScanReport) {
         r.catalog.display(),
         r.containers,
         r.catalog.display()
+    );
+}
+
+/// An import's report with its summary line (words::imported), as text and in JSON.
+#[derive(serde::Serialize)]
+pub struct Imported {
+    pub summary: String,
+    #[serde(flatten)]
+    pub report: ImportReport,
+}
+
+pub fn import(d: &Imported) {
+    for s in &d.report.sources {
+        println!(
+            "{} (listed as {}): {} of {} listed blocks imported ({} metadata), {} dropped",
+            s.path.display(),
+            s.listed_as,
+            s.blocks,
+            s.listed,
+            s.metadata_blocks,
+            s.dropped
+        );
+        for b in &s.dropped_blocks {
+            println!(
+                "  dropped: block {} of container {} at byte {}: {}",
+                b.seq,
+                b.uid,
+                b.offset,
+                words::drop_reason(b.why)
+            );
+        }
+        if s.dropped > s.dropped_blocks.len() as u64 {
+            println!(
+                "  … and {} more dropped",
+                s.dropped - s.dropped_blocks.len() as u64
+            );
+        }
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
+    }
+    if d.report.unplaced > 0 {
+        println!(
+            "{} listed block(s) name a source the database does not list: dropped",
+            d.report.unplaced
+        );
+    }
+    println!("{}", d.summary);
+    println!(
+        "catalogue {}: `seqbox catalog {}` lists the containers, `seqbox recover` rebuilds them",
+        d.report.catalog.display(),
+        d.report.catalog.display()
     );
 }
 
