@@ -402,3 +402,108 @@ fn the_map_of_an_imported_catalogue_shows_the_containers_and_nothing_else_as_sca
     assert!(cells.iter().any(|c| c.uid == Some(PHOTO_UID)));
     assert!(cells.iter().any(|c| c.uid == Some(NOTES_UID)));
 }
+
+#[test]
+fn rows_no_scan_writes_are_dropped_and_counted_never_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let img = stage(d);
+    // The original's table has no types or keys: add what a damaged or hand-made one holds.
+    let c = rusqlite::Connection::open(d.join("v1.db3")).unwrap();
+    c.execute_batch(
+        "INSERT INTO sbx_blocks VALUES (167772161, 3, 1, -512);
+         INSERT INTO sbx_blocks VALUES (167772161, 3, 1, 'here');
+         INSERT INTO sbx_blocks VALUES (281474976710656, 3, 1, 0);
+         INSERT INTO sbx_blocks VALUES (167772161, 4294967296, 1, 0);
+         INSERT INTO sbx_blocks VALUES (167772161, 3, 1, 99999999);
+         INSERT INTO sbx_blocks VALUES (167772161, 3, 1, 0);
+         INSERT INTO sbx_blocks VALUES (167772161, 3, 7, 512);",
+    )
+    .unwrap();
+    drop(c);
+    let (out, doc) = import(d, &["--catalog", "c.sqlite", "v1.db3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out, d));
+    let r = &doc["report"];
+    assert_eq!(r["unplaced"], 1, "the row of source 7, which is not listed");
+    let s = &r["sources"][0];
+    assert_eq!(
+        (s["blocks"].as_u64(), s["dropped"].as_u64()),
+        (Some(43), Some(6))
+    );
+    let why: Vec<(i64, String)> = s["dropped_blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["offset"].as_i64().unwrap(),
+                b["why"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, &str)> = vec![
+        (-1, "impossible"),
+        (-512, "impossible"),
+        (0, "impossible"),
+        (0, "impossible"),
+        (0, "not_sbx"),
+        (99_999_999, "past_end"),
+    ];
+    let mut got: Vec<(i64, &str)> = why.iter().map(|(o, w)| (*o, w.as_str())).collect();
+    got.sort();
+    let mut want = want;
+    want.sort();
+    assert_eq!(got, want);
+    let out = seqbox(&["recover", "--catalog", "c.sqlite", "--out", "o"], d, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, d));
+    assert_eq!(std::fs::read(d.join("o/photo.jpg")).unwrap(), img.photo);
+}
+
+#[test]
+fn blocks_the_original_found_with_a_password_are_imported_with_it() {
+    // pw.db3: `sbxscan.py -p ab pw.img -d pw.db3`, pw.img = 1 KiB of zeros, the vector
+    // b497.v1.pw-ab.sbx (three blocks XORed with the password's keystream), 512 bytes 0x55.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut img = vec![0u8; 1024];
+    img.extend(std::fs::read(data("seqbox/b497.v1.pw-ab.sbx")).unwrap());
+    img.extend([0x55; 512]);
+    std::fs::write(d.join("pw.img"), &img).unwrap();
+    std::fs::copy(data("sbxscan/pw.db3"), d.join("pw.db3")).unwrap();
+
+    // Without the password nothing at those offsets reads as the listed blocks.
+    let (out, doc) = import(d, &["--catalog", "no.sqlite", "pw.db3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out, d));
+    let s = &doc["report"]["sources"][0];
+    assert_eq!(
+        (s["blocks"].as_u64(), s["dropped"].as_u64()),
+        (Some(0), Some(3))
+    );
+    assert_eq!(s["dropped_blocks"][0]["why"], "not_sbx");
+
+    let (out, doc) = import(d, &["--catalog", "c.sqlite", "--password", "ab", "pw.db3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, d));
+    let s = &doc["report"]["sources"][0];
+    assert_eq!(
+        (s["blocks"].as_u64(), s["metadata_blocks"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let out = seqbox(
+        &[
+            "recover",
+            "--catalog",
+            "c.sqlite",
+            "--out",
+            "o",
+            "--password",
+            "ab",
+        ],
+        d,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, d));
+    assert_eq!(
+        std::fs::read(d.join("o/b497.bin")).unwrap(),
+        std::fs::read(data("seqbox/b497.bin")).unwrap()
+    );
+}
