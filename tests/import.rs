@@ -6,6 +6,7 @@
 //! such a database; importing twice; and the map of what was imported.
 
 mod common;
+mod gui_support;
 
 use common::*;
 use seqbox::engine::catalog::{Catalog, SECTOR, SectorClass};
@@ -506,4 +507,35 @@ fn blocks_the_original_found_with_a_password_are_imported_with_it() {
         std::fs::read(d.join("o/b497.bin")).unwrap(),
         std::fs::read(data("seqbox/b497.bin")).unwrap()
     );
+}
+
+#[test]
+fn the_apps_map_of_an_imported_catalogue_names_the_containers_and_says_the_rest_was_not_scanned() {
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    stage(d);
+    let (out, _) = import(d, &["--catalog", "c.sqlite", "v1.db3", "v2.db3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, d));
+    let catalog = d.join("c.sqlite");
+    let mut h = egui_kittest::Harness::builder()
+        .with_max_steps(16)
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            let mut app = seqbox::gui::App::with_settings(
+                cc,
+                Box::new(gui_support::Scripted::default()),
+                Default::default(),
+                None,
+            );
+            app.open_catalog(&cc.egui_ctx, catalog);
+            app
+        });
+    gui_support::wait_up_to(&mut h, std::time::Duration::from_secs(60));
+    h.get_by_label("Map of scrambled.img");
+    h.get_by_label("photo.jpg");
+    h.get_by_label("notes.txt");
+    h.get_by_label_contains("only the blocks imported from an SBXScan list");
+    // 8 noise and 8 zero slots were never read: 16 sectors of 512 bytes.
+    h.get_by_label("not scanned: 8.0 KiB");
 }
