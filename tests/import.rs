@@ -307,6 +307,22 @@ fn a_file_that_is_not_an_sbxscan_database_is_refused_by_name() {
     let err = doc["error"].as_str().unwrap();
     assert!(err.contains("is a SeqBox Studio catalogue"), "{err}");
 
+    // A database of the original's that lists no source.
+    let c = rusqlite::Connection::open(d.join("empty.db3")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE sbx_source (id INTEGER, name TEXT);
+         CREATE TABLE sbx_meta (uid INTEGER, size INTEGER, name TEXT, sbxname TEXT,
+             datetime INTEGER, sbxdatetime INTEGER, fileid INTEGER);
+         CREATE TABLE sbx_uids (uid INTEGER, ver INTEGER);
+         CREATE TABLE sbx_blocks (uid INTEGER, num INTEGER, fileid INTEGER, pos INTEGER);",
+    )
+    .unwrap();
+    drop(c);
+    let (out, doc) = import(d, &["--catalog", "c.sqlite", "empty.db3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out, d));
+    assert!(doc["error"].as_str().unwrap().contains("lists no source"));
+    assert!(!d.join("c.sqlite").exists());
+
     // Importing into the database itself would write to it.
     let before = sha256_file(&d.join("v1.db3"));
     let (out, _) = import(d, &["--catalog", "v1.db3", "v1.db3"]);

@@ -234,6 +234,8 @@ pub fn catalog(v: &serde_json::Value) {
                     "completely".to_string()
                 } else if s["changed_during_scan"] == true {
                     "while it changed: scan it again".to_string()
+                } else if s["scanned_to"] == s["scan_from"] {
+                    "not at all (any blocks shown were imported from an SBXScan list)".to_string()
                 } else {
                     format!("up to byte {}", s["scanned_to"])
                 }

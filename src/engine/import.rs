@@ -144,6 +144,12 @@ pub fn run(
     refuse_same_file(&opts.catalog, &opts.databases)?;
     // Every source must open before the catalogue is created: a typo leaves nothing behind.
     let targets = targets(&dbs, opts.base.as_deref())?;
+    if targets.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{} lists no source: nothing to import",
+            opts.databases[0].display()
+        )));
+    }
     let unplaced = dbs.iter().map(Original::unplaced).sum::<Result<u64, _>>()?;
     let mut versions: HashMap<i64, i64> = HashMap::new();
     for db in &dbs {
