@@ -1,4 +1,4 @@
-//! One function per command (encode, decode, info, check, repair, calc, scan, recover,
+//! One function per command (encode, decode, info, check, repair, calc, scan, import, recover,
 //! demo, catalog): its arguments → engine options, the job run with a progress bar, and
 //! the result handed to `for_each` / `single` for printing and the exit code. Bad usage
 //! exits 1 here, before any job runs.
