@@ -39,6 +39,9 @@ pub enum Command {
     Calc(CalcArgs),
     /// Scan disk images or devices (read-only) for SBX blocks into a catalogue.
     Scan(ScanArgs),
+    /// Turn the databases of the original SBXScan (sbxscan.py) into a catalogue, checking
+    /// every block they list against the image.
+    Import(ImportArgs),
     /// Rebuild the containers a scan found into a folder.
     Recover(RecoverArgs),
     /// List the containers in a catalogue: name, size, UID, version, blocks found / expected.
@@ -136,6 +139,26 @@ pub struct ScanArgs {
     /// Disk images or block devices, opened read-only.
     #[arg(required = true)]
     pub sources: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The catalogue file (SQLite) to write; an import into an existing one adds its sources
+    /// (a source a scan already read is left as the scan found it).
+    #[arg(long)]
+    pub catalog: PathBuf,
+    /// The folder the original's scan ran in (its source names are relative to it); default:
+    /// the folder of each database.
+    #[arg(long)]
+    pub base: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The original's databases (sbxscan.db3): several when it was run once per version.
+    #[arg(required = true)]
+    pub databases: Vec<PathBuf>,
 }
 
 #[derive(Args)]

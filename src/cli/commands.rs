@@ -1,11 +1,11 @@
-//! One function per command (encode, decode, info, check, repair, calc, scan, recover,
+//! One function per command (encode, decode, info, check, repair, calc, scan, import, recover,
 //! demo, catalog): its arguments → engine options, the job run with a progress bar, and
 //! the result handed to `for_each` / `single` for printing and the exit code. Bad usage
 //! exits 1 here, before any job runs.
 
 use super::args::{
-    CalcArgs, CatalogArgs, CheckArgs, DecodeArgs, DemoArgs, EncodeArgs, InfoArgs, RecoverArgs,
-    RepairArgs, ScanArgs,
+    CalcArgs, CatalogArgs, CheckArgs, DecodeArgs, DemoArgs, EncodeArgs, ImportArgs, InfoArgs,
+    RecoverArgs, RepairArgs, ScanArgs,
 };
 use super::{
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, for_each, password, print, progress, single, unjudged,
@@ -13,7 +13,9 @@ use super::{
 use seqbox::engine::catalog::Catalog;
 use seqbox::engine::encode::{EncodeOpts, Target};
 use seqbox::engine::words::{self, Said};
-use seqbox::engine::{CancelFlag, calc, check, decode, demo, encode, info, recover, repair, scan};
+use seqbox::engine::{
+    CancelFlag, calc, check, decode, demo, encode, import, info, recover, repair, scan,
+};
 use seqbox::format::block::parse_uid;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -270,6 +272,34 @@ pub fn run_scan(a: ScanArgs) -> i32 {
     let r = progress::Bar::counting(&a.catalog, "SBX blocks found")
         .run(|p| scan::run(&opts, &cancel, p));
     single("scan", r, a.json, unjudged, |_| true, print::scan)
+}
+
+pub fn run_import(a: ImportArgs) -> i32 {
+    let password = match a.password.resolve() {
+        Ok(p) => p,
+        Err(m) => return usage(&m),
+    };
+    let opts = import::ImportOpts {
+        databases: a.databases.clone(),
+        catalog: a.catalog.clone(),
+        base: a.base.clone(),
+        password,
+    };
+    let cancel = CancelFlag::new();
+    let r = progress::Bar::counting(&a.catalog, "SBX blocks imported")
+        .run(|p| import::run(&opts, &cancel, p));
+    let r = r.map(|report| print::Imported {
+        summary: words::imported(&report),
+        report,
+    });
+    single(
+        "import",
+        r,
+        a.json,
+        unjudged,
+        |d| d.report.all_imported(),
+        print::import,
+    )
 }
 
 pub fn run_recover(a: RecoverArgs) -> i32 {

@@ -18,8 +18,8 @@ mod snapshot;
 use args::{Cli, Command};
 use clap::Parser;
 use commands::{
-    run_calc, run_catalog, run_check, run_decode, run_demo, run_encode, run_info, run_recover,
-    run_repair, run_scan,
+    run_calc, run_catalog, run_check, run_decode, run_demo, run_encode, run_import, run_info,
+    run_recover, run_repair, run_scan,
 };
 use seqbox::engine::Error;
 use seqbox::engine::words::{self, Said, Verdict};
@@ -53,6 +53,7 @@ pub fn main() -> i32 {
         Command::Repair(a) => run_repair(a),
         Command::Calc(a) => run_calc(a),
         Command::Scan(a) => run_scan(a),
+        Command::Import(a) => run_import(a),
         Command::Recover(a) => run_recover(a),
         Command::Catalog(a) => run_catalog(a),
         Command::Snapshot(c) => snapshot::run(c),

@@ -5,6 +5,7 @@ use seqbox::engine::check::CheckReport;
 use seqbox::engine::decode::DecodeReport;
 use seqbox::engine::demo::DemoReport;
 use seqbox::engine::encode::EncodeReport;
+use seqbox::engine::import::ImportReport;
 use seqbox::engine::info::InfoReport;
 use seqbox::engine::recover::RecoverReport;
 use seqbox::engine::repair::RepairReport;
@@ -166,6 +167,58 @@ pub fn scan(r: &ScanReport) {
     );
 }
 
+/// An import's report with its summary line (words::imported), as text and in JSON.
+#[derive(serde::Serialize)]
+pub struct Imported {
+    pub summary: String,
+    #[serde(flatten)]
+    pub report: ImportReport,
+}
+
+pub fn import(d: &Imported) {
+    for s in &d.report.sources {
+        println!(
+            "{} (listed as {}): {} of {} listed blocks imported ({} metadata), {} dropped",
+            s.path.display(),
+            s.listed_as,
+            s.blocks,
+            s.listed,
+            s.metadata_blocks,
+            s.dropped
+        );
+        for b in &s.dropped_blocks {
+            println!(
+                "  dropped: block {} of container {} at byte {}: {}",
+                b.seq,
+                b.uid,
+                b.offset,
+                words::drop_reason(b.why)
+            );
+        }
+        if s.dropped > s.dropped_blocks.len() as u64 {
+            println!(
+                "  … and {} more dropped",
+                s.dropped - s.dropped_blocks.len() as u64
+            );
+        }
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
+    }
+    if d.report.unplaced > 0 {
+        println!(
+            "{} listed block(s) name a source the database does not list: dropped",
+            d.report.unplaced
+        );
+    }
+    println!("{}", d.summary);
+    println!(
+        "catalogue {}: `seqbox catalog {}` lists the containers, `seqbox recover` rebuilds them",
+        d.report.catalog.display(),
+        d.report.catalog.display()
+    );
+}
+
 pub fn recover(r: &RecoverReport) {
     let items: Vec<Said> = r.results.iter().map(words::recovered).collect();
     let verdicts: Vec<_> = items.iter().map(|s| s.verdict).collect();
@@ -190,6 +243,8 @@ pub fn catalog(v: &serde_json::Value) {
                     "completely".to_string()
                 } else if s["changed_during_scan"] == true {
                     "while it changed: scan it again".to_string()
+                } else if s["scanned_to"] == s["scan_from"] {
+                    "not at all (any blocks shown were imported from an SBXScan list)".to_string()
                 } else {
                     format!("up to byte {}", s["scanned_to"])
                 }

@@ -15,6 +15,7 @@ pub mod fat;
 pub mod geometry;
 pub mod granted;
 pub mod hashpipe;
+pub mod import;
 pub mod info;
 pub mod io;
 pub mod job;

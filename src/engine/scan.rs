@@ -20,7 +20,7 @@ use memchr::memmem;
 use rayon::prelude::*;
 use std::sync::mpsc::sync_channel;
 
-mod identity;
+pub(crate) mod identity;
 mod session;
 
 pub use session::{ScanOpts, ScanReport, SourceReport, run};

@@ -137,7 +137,9 @@ pub fn toolbar(
             human(per)
         );
         let s = &view.source;
-        if live || !s.complete {
+        if !live && imported(view) {
+            text.push_str("; only the blocks imported from an SBXScan list, the rest not scanned");
+        } else if live || !s.complete {
             let done = s.scanned_to.saturating_sub(s.scan_from);
             let total = s.scan_end.saturating_sub(s.scan_from);
             text.push_str(&format!(
@@ -149,6 +151,20 @@ pub fn toolbar(
         ui.add(egui::Label::new(text).truncate());
     });
     nav
+}
+
+/// Whether `view` draws a source whose blocks were imported from the original SBXScan's
+/// database (`seqbox import`): SBX blocks shown, though nothing of it was scanned.
+fn imported(view: &View) -> bool {
+    let s = &view.source;
+    !s.complete
+        && s.scanned_to == s.scan_from
+        && view.cells.iter().any(|c| {
+            c.counts
+                .iter()
+                .enumerate()
+                .any(|(k, &n)| n > 0 && SectorClass::from_code(k as i64).is_sbx())
+        })
 }
 
 /// The legend of `view`: classes with their totals, then the containers by colour.
@@ -187,11 +203,23 @@ pub fn entries(view: &View, palette: Palette, slot: impl Fn(u64) -> Option<usize
         });
     }
     if unscanned > 0 {
+        let (label, hover) = if imported(view) {
+            (
+                "not scanned",
+                "Only the blocks the original SBXScan's database listed were imported (and \
+                 checked); these sectors were never read. Scan the source to read it whole",
+            )
+        } else {
+            (
+                "not scanned yet",
+                "The scan has not read these sectors yet (an outline only)",
+            )
+        };
         out.push(Entry {
             line: Line::Classes,
             look: Some(palette.look(None, None)),
-            label: format!("not scanned yet: {}", human(unscanned * SECTOR)),
-            hover: "The scan has not read these sectors yet (an outline only)".into(),
+            label: format!("{label}: {}", human(unscanned * SECTOR)),
+            hover: hover.into(),
         });
     }
     for (uid, name) in view.names.iter().take(LISTED) {

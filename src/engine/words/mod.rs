@@ -10,12 +10,15 @@
 //!
 //! - `reports.rs`: each job's report → [`Said`] (decode, check, repair, recovered,
 //!   snapshot_file, failed);
-//! - `details.rs`: the exact details of an assembly, for experts ([`assembly_details`]).
+//! - `details.rs`: the exact details of an assembly, for experts ([`assembly_details`]);
+//! - `import.rs`: the summary of an import of the original SBXScan's databases ([`imported`]).
 
 mod details;
+mod import;
 mod reports;
 
 pub use details::assembly_details;
+pub use import::{drop_reason, imported};
 pub use reports::{check, decode, failed, recovered, repair, snapshot_file};
 
 use super::calc::human;
