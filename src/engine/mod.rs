@@ -32,5 +32,6 @@ pub mod sqlite;
 pub mod udisks;
 pub mod walk;
 pub mod words;
+pub mod writer;
 
 pub use job::{CancelFlag, Error, Progress, Stage};

@@ -125,9 +125,10 @@ pub fn run(
             ));
         }
         let mut f = AtomicFile::create(&out, opts.overwrite)?;
-        let mut mender = Mender::new(f.file(), &out, cancel, &c, &codec);
+        let mut mender = Mender::new(f.file(), &out, cancel, &c, &codec)?;
         let assembly = assemble_hooked(&mut c, &mut mender, Stage::Checking, cancel, progress)?;
         mender.copy_to(&c, c.file_len)?;
+        mender.finish()?;
         let broken = mender.broken;
         (mended, fast_until) = (mender.mended, mender.fast_until);
         let unreadable = if broken {

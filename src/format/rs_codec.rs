@@ -131,6 +131,55 @@ impl Codec {
         Ok(())
     }
 
+    /// Rebuild only the missing shards listed in `want` from the present ones (borrowed:
+    /// nothing is copied), into `out` (one buffer per wanted shard, resized to the shard
+    /// length). Same failures as [`Codec::reconstruct`]; a wanted shard that is present is
+    /// an error.
+    pub fn rebuild(
+        &self,
+        shards: &[Option<&[u8]>],
+        want: &[usize],
+        out: &mut [Vec<u8>],
+    ) -> Result<(), String> {
+        let t = self.data + self.parity;
+        if shards.len() != t || out.len() < want.len() {
+            return Err(format!("{} shards given, the code has {t}", shards.len()));
+        }
+        let mut present = shards.iter().flatten();
+        let len = present.next().map_or(0, |s| s.len());
+        if len == 0 || present.any(|s| s.len() != len) {
+            return Err("empty shards or shards of different lengths".into());
+        }
+        let missing: Vec<usize> = (0..t).filter(|&j| shards[j].is_none()).collect();
+        if t - missing.len() < self.data {
+            return Err(format!(
+                "too few shards present: {} of {t}, {} needed",
+                t - missing.len(),
+                self.data
+            ));
+        }
+        if want.iter().any(|j| !missing.contains(j)) {
+            return Err("a shard to rebuild is present or out of range".into());
+        }
+        let decoder = self.decoder(&missing)?;
+        let sources: Vec<&[u8]> = decoder
+            .sources
+            .iter()
+            .map(|&j| shards[j].expect("a present shard"))
+            .collect();
+        for (&k, buf) in want.iter().zip(out.iter_mut()) {
+            let coefs = &decoder
+                .targets
+                .iter()
+                .find(|(j, _)| *j == k)
+                .expect("every missing shard has coefficients")
+                .1;
+            buf.resize(len, 0);
+            gf256::dot(self.kernel, coefs, &sources, buf);
+        }
+        Ok(())
+    }
+
     /// Whether the parity shards agree with the data shards.
     pub fn verify(&self, shards: &[&[u8]]) -> bool {
         if shards.len() != self.data + self.parity {
@@ -188,6 +237,41 @@ impl Codec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuild_gives_the_wanted_shards_of_every_erasure_pattern() {
+        let (m, p) = (5, 3);
+        let codec = Codec::new(m, p).unwrap();
+        let data: Vec<Vec<u8>> = (0..m)
+            .map(|i| (0..61).map(|b| (i * 31 + b * 7 + 3) as u8).collect())
+            .collect();
+        let mut par = vec![vec![0u8; 61]; p];
+        let refs: Vec<&[u8]> = data.iter().map(|d| &d[..]).collect();
+        let mut outs: Vec<&mut [u8]> = par.iter_mut().map(|x| &mut x[..]).collect();
+        codec.encode(&refs, &mut outs);
+        let all: Vec<&[u8]> = data.iter().chain(&par).map(|v| &v[..]).collect();
+        for mask in 0u32..1 << (m + p) {
+            let missing: Vec<usize> = (0..m + p).filter(|&j| mask & (1 << j) != 0).collect();
+            let shards: Vec<Option<&[u8]>> = (0..m + p)
+                .map(|j| (mask & (1 << j) == 0).then_some(all[j]))
+                .collect();
+            // Every other missing shard wanted, in the order given.
+            let want: Vec<usize> = missing.iter().copied().rev().step_by(2).collect();
+            let mut out = vec![Vec::new(); want.len()];
+            let r = codec.rebuild(&shards, &want, &mut out);
+            if missing.len() > p {
+                assert!(r.is_err(), "{missing:?}");
+                continue;
+            }
+            r.unwrap();
+            for (k, &j) in want.iter().enumerate() {
+                assert_eq!(out[k], all[j], "shard {j} of {missing:?}");
+            }
+            if let Some(present) = (0..m + p).find(|j| !missing.contains(j)) {
+                assert!(codec.rebuild(&shards, &[present], &mut out).is_err());
+            }
+        }
+    }
 
     #[test]
     fn every_erasure_pattern_of_a_small_code_comes_back() {

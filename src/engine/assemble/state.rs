@@ -60,6 +60,8 @@ pub(super) struct State {
     /// The last slot counted as unreadable.
     pub(super) last_unreadable_slot: Option<u64>,
     pub(super) acct: Assembly,
+    /// Buffers for the data shards a set's rebuild makes (kept for the next set).
+    pub(super) rebuilt: Vec<Vec<u8>>,
 }
 
 impl State {
@@ -83,6 +85,7 @@ impl State {
             held_pads: 0,
             codec,
             pipe: HashPipe::new(hash_kind, OUT_CHUNK),
+            rebuilt: Vec::new(),
             out: Vec::new(),
             out_start: 0,
             seen: SeqSet::new(),
@@ -238,18 +241,25 @@ impl State {
             self.fail_set(set, report, absent.len() as u64, &shards[..real], sink)?;
             return Ok(false);
         }
-        let mut owned: Vec<Option<Vec<u8>>> =
-            shards.iter().map(|s| s.map(<[u8]>::to_vec)).collect();
+        // Only the missing data shards are rebuilt, from the payloads where they lie.
+        let want: Vec<usize> = (0..real).filter(|&j| shards[j].is_none()).collect();
+        let mut rebuilt = std::mem::take(&mut self.rebuilt);
+        rebuilt.resize_with(want.len().max(rebuilt.len()), Vec::new);
         let codec = self.codec.as_ref().expect("rebuildable needs a codec");
-        codec.reconstruct(&mut owned).map_err(Error::Invalid)?;
+        codec
+            .rebuild(&shards, &want, &mut rebuilt)
+            .map_err(Error::Invalid)?;
         self.acct.repaired_sets += 1;
         push_capped(&mut self.acct.repaired, report);
         self.acct.valid_data_blocks += real as u64;
-        let payloads = owned
-            .iter()
-            .take(real)
-            .map(|s| s.as_deref().expect("rebuilt"));
-        self.emit_set(first_chunk, payloads, sink, mode)?;
+        let mut next = rebuilt.iter();
+        let payloads = shards.iter().take(real).map(|s| match s {
+            Some(p) => *p,
+            None => next.next().expect("rebuilt").as_slice(),
+        });
+        let emitted = self.emit_set(first_chunk, payloads, sink, mode);
+        self.rebuilt = rebuilt;
+        emitted?;
         Ok(true)
     }
 

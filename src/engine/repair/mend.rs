@@ -13,18 +13,20 @@ use super::Mended;
 use crate::engine::assemble::{AbsentBlock, Batch, BatchHook, SetReport};
 use crate::engine::container::Container;
 use crate::engine::job::{CancelFlag, Error};
+use crate::engine::writer::Writer;
 use crate::format::Version;
 use crate::format::block::{self, Uid};
 use crate::format::rs::{Codec, Layout};
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// Bytes copied at a time outside the container's slots.
 const COPY: usize = 4 << 20;
 
 pub(super) struct Mender<'a> {
-    pub out: &'a File,
+    /// Writes to the copy on a thread of its own (checking, hashing and writing are three
+    /// streams of work for two threads otherwise).
+    writer: Writer,
     pub path: &'a Path,
     pub cancel: &'a CancelFlag,
     pub layout: Layout,
@@ -40,6 +42,8 @@ pub(super) struct Mender<'a> {
     /// Some bytes could not be read: the copy is to be made again the old way.
     pub broken: bool,
     pub mended: Mended,
+    /// Buffers for the blocks a set's rebuild makes (kept for the next set).
+    rebuilt: Vec<Vec<u8>>,
 }
 
 impl<'a> Mender<'a> {
@@ -49,9 +53,9 @@ impl<'a> Mender<'a> {
         cancel: &'a CancelFlag,
         c: &Container,
         codec: &'a Codec,
-    ) -> Mender<'a> {
-        Mender {
-            out,
+    ) -> Result<Mender<'a>, Error> {
+        Ok(Mender {
+            writer: Writer::new(out).map_err(Error::write(path))?,
             path,
             cancel,
             layout: c.layout,
@@ -63,7 +67,13 @@ impl<'a> Mender<'a> {
             copied_to: 0,
             broken: false,
             mended: Mended::default(),
-        }
+            rebuilt: Vec::new(),
+        })
+    }
+
+    /// Wait for every write to the copy; the first error, if one failed.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.writer.finish().map_err(Error::write(self.path))
     }
 
     /// Copy the file's bytes `[copied_to, to)` as stored.
@@ -86,10 +96,9 @@ impl<'a> Mender<'a> {
         Ok(())
     }
 
-    fn write(&self, bytes: &[u8], at: u64) -> Result<(), Error> {
-        let mut f = self.out;
-        f.seek(SeekFrom::Start(at))
-            .and_then(|_| f.write_all(bytes))
+    fn write(&mut self, bytes: &[u8], at: u64) -> Result<(), Error> {
+        self.writer
+            .write_at(bytes, at)
             .map_err(Error::write(self.path))
     }
 
@@ -110,14 +119,19 @@ impl<'a> Mender<'a> {
         if absent.iter().any(|&j| at(j) + bs > b.bytes.len()) {
             return false;
         }
-        let mut shards: Vec<Option<Vec<u8>>> = home
+        let shards: Vec<Option<&[u8]>> = home
             .iter()
             .map(|&i| {
-                (i != u32::MAX)
-                    .then(|| b.bytes[i as usize * bs + 16..(i as usize + 1) * bs].to_vec())
+                (i != u32::MAX).then(|| &b.bytes[i as usize * bs + 16..(i as usize + 1) * bs])
             })
             .collect();
-        if self.codec.reconstruct(&mut shards).is_err() {
+        self.rebuilt
+            .resize_with(absent.len().max(self.rebuilt.len()), Vec::new);
+        if self
+            .codec
+            .rebuild(&shards, &absent, &mut self.rebuilt)
+            .is_err()
+        {
             return false;
         }
         let mut report = SetReport {
@@ -126,9 +140,9 @@ impl<'a> Mender<'a> {
             last_seq: seq(t - 1),
             blocks: Vec::with_capacity(absent.len()),
         };
-        for &j in &absent {
+        for (k, &j) in absent.iter().enumerate() {
             let block = &mut b.bytes[at(j)..at(j) + bs];
-            block[16..].copy_from_slice(shards[j].as_deref().expect("rebuilt"));
+            block[16..].copy_from_slice(&self.rebuilt[k]);
             block::write_header(block, self.version, &self.uid, seq(j));
             report.blocks.push(AbsentBlock {
                 seq: seq(j),
