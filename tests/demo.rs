@@ -123,6 +123,7 @@ fn seed_1_sbx_brings_every_file_back_bit_exact_and_carving_only_one() {
         assert!(s.image.is_absolute() && !s.description.is_empty());
         let cat = Catalog::open_existing(&s.catalog).unwrap();
         assert_eq!(cat.containers().unwrap().len(), 4, "{}", s.name);
+        assert_eq!(cat.container_count().unwrap(), 4, "{}", s.name);
         assert_eq!(cat.sources().unwrap()[0].path, s.image);
         assert_eq!(s.sbx_blocks, r.stages[0].sbx_blocks);
     }

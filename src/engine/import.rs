@@ -188,7 +188,7 @@ pub fn run(
         catalog: opts.catalog.clone(),
         sources,
         unplaced,
-        containers: catalog.containers()?.len(),
+        containers: catalog.container_count()?,
     })
 }
 

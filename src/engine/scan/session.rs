@@ -159,7 +159,7 @@ pub fn run(
     Ok(ScanReport {
         catalog: opts.catalog.clone(),
         sources: reports,
-        containers: catalog.containers()?.len(),
+        containers: catalog.container_count()?,
     })
 }
 
