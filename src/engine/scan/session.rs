@@ -274,6 +274,9 @@ fn scan_one(
 /// after the scan reads them again.
 struct CacheAdvice<'a> {
     file: Option<&'a File>,
+    /// Everything before this was advised dropped already: each call advises only what is
+    /// new (the kernel walks the whole range it is given, every time).
+    dropped_to: std::cell::Cell<u64>,
 }
 
 /// Sources smaller than this are not advised.
@@ -285,7 +288,10 @@ impl<'a> CacheAdvice<'a> {
         if let Some(f) = file {
             advise(f, 0, 0, Advice::Sequential);
         }
-        CacheAdvice { file }
+        CacheAdvice {
+            file,
+            dropped_to: std::cell::Cell::new(0),
+        }
     }
 
     /// The scan has read (and committed) everything before `at`.
@@ -293,7 +299,11 @@ impl<'a> CacheAdvice<'a> {
         if let Some(f) = self.file {
             // Keep the last commit's worth: a block across the commit point is read again.
             let behind = at.saturating_sub(COMMIT) / 4096 * 4096;
-            advise(f, 0, behind, Advice::DontNeed);
+            let from = self.dropped_to.get();
+            if behind > from {
+                advise(f, from, behind - from, Advice::DontNeed);
+                self.dropped_to.set(behind);
+            }
         }
     }
 }
