@@ -19,6 +19,7 @@ pub mod info;
 pub mod io;
 pub mod job;
 pub mod layout;
+pub mod ntfs;
 pub mod output;
 pub mod recover;
 pub mod repair;

@@ -5,6 +5,7 @@
 pub mod ext4img;
 #[cfg(target_os = "linux")]
 pub mod fuse;
+pub mod ntfsimg;
 pub mod scenario;
 
 use sha2::{Digest, Sha256};

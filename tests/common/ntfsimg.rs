@@ -1,0 +1,350 @@
+//! Building small NTFS images at test time without root: `mkntfs` for the volume, `ntfscp`
+//! for the files, `ntfscluster`/`ntfsinfo`/`ntfscat` (ntfs-3g) to read back where files live
+//! and what they hold, independently of our reader. ntfs-3g's allocator keeps a file in one
+//! or two runs, so [`fragment`] moves a file's clusters into several pieces by hand (mapping
+//! pairs rewritten, fixups respected, `$Bitmap` updated) and [`delete`] frees a file's record
+//! the way a deletion does. Panics with a clear message when ntfs-3g is missing.
+#![allow(dead_code)]
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const CLUSTER: u64 = 4096;
+
+/// Find an ntfs-3g tool on PATH or in the sbin folders.
+pub fn tool(name: &str) -> PathBuf {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    for d in dirs.split(':').chain(["/usr/sbin", "/sbin", "/usr/bin"]) {
+        let p = Path::new(d).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "{name} not found: these tests build NTFS images with ntfs-3g (apt-get install ntfs-3g)"
+    );
+}
+
+pub fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A fresh volume of `mib` MiB with 4 KiB clusters.
+pub fn mkntfs(img: &Path, mib: u64, label: &str) {
+    let f = std::fs::File::create(img).unwrap();
+    f.set_len(mib << 20).unwrap();
+    drop(f);
+    run(
+        Command::new(tool("mkntfs"))
+            .args(["-F", "-Q", "-q", "-c", "4096", "-L", label])
+            .arg(img),
+        "mkntfs",
+    );
+}
+
+/// Copy `content` into the volume as `dest` (an absolute path in the root directory).
+pub fn put(img: &Path, dest: &str, content: &[u8]) {
+    let src = img.with_extension(format!("src{}", content.len()));
+    std::fs::write(&src, content).unwrap();
+    run(
+        Command::new(tool("ntfscp")).arg(img).arg(&src).arg(dest),
+        "ntfscp",
+    );
+    std::fs::remove_file(src).unwrap();
+}
+
+/// The file's bytes as ntfs-3g reads them.
+pub fn cat(img: &Path, path: &str) -> Vec<u8> {
+    run(Command::new(tool("ntfscat")).arg(img).arg(path), "ntfscat")
+}
+
+/// A run as ntfs-3g prints it: (VCN, LCN, length); LCN -1 for a sparse run.
+pub type Run3 = (u64, i64, u64);
+
+/// The runs of every non-resident attribute in `ntfscluster -F path` / `-I n` output, by
+/// attribute type (0x80 = $DATA).
+fn runs_in(out: &str, ty: &str) -> Vec<Run3> {
+    let mut runs = Vec::new();
+    let mut inside = false;
+    for line in out.lines() {
+        let t = line.trim();
+        if t.starts_with("0x") {
+            inside = t.starts_with(&format!("{ty} - non-resident"));
+            continue;
+        }
+        let cells: Vec<&str> = t.split_whitespace().collect();
+        if inside && cells.len() == 3 {
+            if let (Ok(v), Ok(l), Ok(n)) = (cells[0].parse(), cells[1].parse(), cells[2].parse()) {
+                runs.push((v, l, n));
+            }
+        }
+    }
+    runs
+}
+
+/// `$DATA` runs of `path` by ntfscluster (empty when resident).
+pub fn data_runs(img: &Path, path: &str) -> Vec<Run3> {
+    let out = run(
+        Command::new(tool("ntfscluster"))
+            .arg("-F")
+            .arg(path)
+            .arg(img),
+        "ntfscluster -F",
+    );
+    runs_in(&String::from_utf8_lossy(&out), "0x80")
+}
+
+/// Runs of attribute `ty` of MFT record `n` by ntfscluster.
+pub fn record_runs(img: &Path, n: u64, ty: &str) -> Vec<Run3> {
+    let out = run(
+        Command::new(tool("ntfscluster"))
+            .arg("-I")
+            .arg(n.to_string())
+            .arg(img),
+        "ntfscluster -I",
+    );
+    runs_in(&String::from_utf8_lossy(&out), ty)
+}
+
+/// The MFT record number of `path` (from `ntfsinfo -F`).
+pub fn record_of(img: &Path, path: &str) -> u64 {
+    let out = run(
+        Command::new(tool("ntfsinfo")).arg("-F").arg(path).arg(img),
+        "ntfsinfo -F",
+    );
+    let text = String::from_utf8_lossy(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Dumping Inode "))
+        .expect("ntfsinfo names the inode");
+    line["Dumping Inode ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+pub fn read_at(img: &Path, pos: u64, len: usize) -> Vec<u8> {
+    let mut f = std::fs::File::open(img).unwrap();
+    f.seek(SeekFrom::Start(pos)).unwrap();
+    let mut b = vec![0u8; len];
+    f.read_exact(&mut b).unwrap();
+    b
+}
+
+/// Overwrite bytes of the image at `pos` (later writes by the file system, or damage).
+pub fn scribble(img: &Path, pos: u64, data: &[u8]) {
+    let mut f = std::fs::OpenOptions::new().write(true).open(img).unwrap();
+    f.seek(SeekFrom::Start(pos)).unwrap();
+    f.write_all(data).unwrap();
+}
+
+/// Byte position of MFT record `n` (1 KiB records, 4 KiB clusters).
+pub fn record_pos(img: &Path, n: u64) -> u64 {
+    let off = n * 1024;
+    for (vcn, lcn, len) in record_runs(img, 0, "0x80") {
+        if (vcn * CLUSTER..(vcn + len) * CLUSTER).contains(&off) {
+            return lcn as u64 * CLUSTER + off - vcn * CLUSTER;
+        }
+    }
+    panic!("record {n} outside $MFT");
+}
+
+/// Set or clear `bit` of the bitmap stored in `runs`.
+fn set_bit(img: &Path, runs: &[Run3], bit: u64, on: bool) {
+    let byte = bit / 8;
+    let (vcn, lcn, _) = runs
+        .iter()
+        .copied()
+        .find(|&(v, _, n)| (v * CLUSTER..(v + n) * CLUSTER).contains(&byte))
+        .expect("bit inside the bitmap");
+    let pos = lcn as u64 * CLUSTER + byte - vcn * CLUSTER;
+    let mut b = read_at(img, pos, 1);
+    if on {
+        b[0] |= 1 << (bit % 8);
+    } else {
+        b[0] &= !(1 << (bit % 8));
+    }
+    scribble(img, pos, &b);
+}
+
+fn cluster_bitmap(img: &Path) -> Vec<Run3> {
+    record_runs(img, 6, "0x80")
+}
+
+pub fn cluster_used(img: &Path, lcn: u64) -> bool {
+    let runs = cluster_bitmap(img);
+    let (vcn, l, _) = runs[0];
+    let pos = l as u64 * CLUSTER + lcn / 8 - vcn * CLUSTER;
+    read_at(img, pos, 1)[0] & (1 << (lcn % 8)) != 0
+}
+
+/// A record with its fixups undone (as parsed) and the way to write it back (fixups redone).
+pub struct Record {
+    pub pos: u64,
+    pub b: Vec<u8>,
+}
+
+impl Record {
+    pub fn read(img: &Path, n: u64) -> Record {
+        let pos = record_pos(img, n);
+        let mut b = read_at(img, pos, 1024);
+        let usa = u16::from_le_bytes([b[4], b[5]]) as usize;
+        for i in 1..3 {
+            let end = i * 512 - 2;
+            assert_eq!(b[end..end + 2], b[usa..usa + 2], "record {n}: torn already");
+            b[end] = b[usa + 2 * i];
+            b[end + 1] = b[usa + 2 * i + 1];
+        }
+        Record { pos, b }
+    }
+
+    pub fn write(mut self, img: &Path) {
+        let usa = u16::from_le_bytes([self.b[4], self.b[5]]) as usize;
+        for i in 1..3 {
+            let end = i * 512 - 2;
+            self.b.copy_within(end..end + 2, usa + 2 * i);
+            let usn = [self.b[usa], self.b[usa + 1]];
+            self.b[end..end + 2].copy_from_slice(&usn);
+        }
+        scribble(img, self.pos, &self.b);
+    }
+
+    /// Byte offset of the first attribute of type `ty`.
+    pub fn attr(&self, ty: u32) -> usize {
+        let mut off = u16::from_le_bytes([self.b[0x14], self.b[0x15]]) as usize;
+        loop {
+            let t = u32::from_le_bytes(self.b[off..off + 4].try_into().unwrap());
+            assert_ne!(t, 0xFFFF_FFFF, "no attribute {ty:#x}");
+            if t == ty {
+                return off;
+            }
+            off += u32::from_le_bytes(self.b[off + 4..off + 8].try_into().unwrap()) as usize;
+        }
+    }
+
+    /// Replace the mapping pairs of the non-resident `$DATA` (the record's last attribute).
+    pub fn set_data_runs(&mut self, runs: &[Run3]) {
+        let a = self.attr(0x80);
+        let mp = u16::from_le_bytes([self.b[a + 0x20], self.b[a + 0x21]]) as usize;
+        let pairs = encode_runs(runs);
+        let len = (mp + pairs.len()).div_ceil(8) * 8;
+        let end = a + len;
+        assert!(end + 8 <= 1024 - 8, "runs do not fit the record");
+        self.b[a + mp..end].fill(0);
+        self.b[a + mp..a + mp + pairs.len()].copy_from_slice(&pairs);
+        self.b[a + 4..a + 8].copy_from_slice(&(len as u32).to_le_bytes());
+        self.b[end..end + 8].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]);
+        self.b[0x18..0x1C].copy_from_slice(&((end + 8) as u32).to_le_bytes());
+    }
+}
+
+/// Mapping pairs: a header byte (length bytes, offset bytes), the length, the signed LCN
+/// delta; sparse runs have no offset; 0 ends the list.
+pub fn encode_runs(runs: &[Run3]) -> Vec<u8> {
+    fn unsigned(v: u64) -> Vec<u8> {
+        let mut b = v.to_le_bytes().to_vec();
+        while b.len() > 1 && b[b.len() - 1] == 0 {
+            b.pop();
+        }
+        b
+    }
+    fn signed(v: i64) -> Vec<u8> {
+        let mut b = v.to_le_bytes().to_vec();
+        while b.len() > 1 {
+            let (last, prev) = (b[b.len() - 1], b[b.len() - 2]);
+            if (last == 0 && prev & 0x80 == 0) || (last == 0xFF && prev & 0x80 != 0) {
+                b.pop();
+            } else {
+                break;
+            }
+        }
+        b
+    }
+    let mut out = Vec::new();
+    let mut prev = 0i64;
+    for &(_, lcn, len) in runs {
+        let l = unsigned(len);
+        if lcn < 0 {
+            out.push(l.len() as u8);
+            out.extend_from_slice(&l);
+            continue;
+        }
+        let o = signed(lcn - prev);
+        prev = lcn;
+        out.push(((o.len() as u8) << 4) | l.len() as u8);
+        out.extend_from_slice(&l);
+        out.extend_from_slice(&o);
+    }
+    out.push(0);
+    out
+}
+
+/// Move the clusters of `path` (one run now) to the places in `plan` (VCN, LCN, length —
+/// lengths summing to the file's clusters; LCNs free now): data copied, `$Bitmap` updated,
+/// mapping pairs rewritten. Checked afterwards with ntfscluster and ntfscat.
+pub fn fragment(img: &Path, path: &str, plan: &[Run3]) {
+    let before = cat(img, path);
+    let old = data_runs(img, path);
+    assert_eq!(old.len(), 1, "{path} starts in one run: {old:?}");
+    let (_, old_lcn, old_len) = old[0];
+    assert_eq!(plan.iter().map(|r| r.2).sum::<u64>(), old_len);
+    let bitmap = cluster_bitmap(img);
+    for &(vcn, lcn, len) in plan {
+        for i in 0..len {
+            assert!(
+                !cluster_used(img, lcn as u64 + i),
+                "cluster {} is used",
+                lcn as u64 + i
+            );
+            let data = read_at(img, (old_lcn as u64 + vcn + i) * CLUSTER, CLUSTER as usize);
+            scribble(img, (lcn as u64 + i) * CLUSTER, &data);
+            set_bit(img, &bitmap, lcn as u64 + i, true);
+        }
+    }
+    for i in 0..old_len {
+        let c = old_lcn as u64 + i;
+        if !plan
+            .iter()
+            .any(|&(_, l, n)| (l as u64..l as u64 + n).contains(&c))
+        {
+            set_bit(img, &bitmap, c, false);
+            scribble(img, c * CLUSTER, &vec![0xEE; CLUSTER as usize]);
+        }
+    }
+    let n = record_of(img, path);
+    let mut rec = Record::read(img, n);
+    rec.set_data_runs(plan);
+    rec.write(img);
+    assert_eq!(data_runs(img, path), plan, "ntfs-3g reads the new runs");
+    assert_eq!(cat(img, path), before, "ntfs-3g reads the same bytes");
+}
+
+/// Delete `path` as NTFS does, without a mount: its record's in-use flag (offset 22, not
+/// at a stride end, so the fixups stay valid) and its bit in `$MFT`'s `$BITMAP` cleared, and
+/// its clusters freed in `$Bitmap`. The record keeps its names and runs. Returns the record.
+pub fn delete(img: &Path, path: &str) -> u64 {
+    let n = record_of(img, path);
+    let runs = data_runs(img, path);
+    let bitmap = cluster_bitmap(img);
+    for (_, lcn, len) in runs.into_iter().filter(|r| r.1 >= 0) {
+        for c in lcn as u64..lcn as u64 + len {
+            set_bit(img, &bitmap, c, false);
+        }
+    }
+    set_bit(img, &record_runs(img, 0, "0xb0"), n, false);
+    let pos = record_pos(img, n);
+    let mut flags = read_at(img, pos + 22, 2);
+    flags[0] &= !1;
+    scribble(img, pos + 22, &flags);
+    n
+}

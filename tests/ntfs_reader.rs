@@ -1,0 +1,338 @@
+//! The NTFS reader on volumes built at test time with ntfs-3g (mkntfs, ntfscp): every file's
+//! path, size, resident bytes and runs cross-checked against ntfscluster/ntfscat, a file in
+//! six fragments, `$MFT`'s own runs, `$Bitmap`, deleted records, a volume inside an MBR
+//! partition, and hostile images (torn fixups, runs past the end, loops, truncation).
+
+mod common;
+
+use common::ext4img::payload;
+use common::ntfsimg::{
+    self, CLUSTER, Record, Run3, cat, data_runs, delete, fragment, mkntfs, put, record_of,
+    record_pos, record_runs, scribble,
+};
+use seqbox::engine::CancelFlag;
+use seqbox::engine::ntfs::{Data, RunKind, Tree, Volume, open_image, walk};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub struct Built {
+    img: PathBuf,
+    files: BTreeMap<String, Vec<u8>>,
+    plan: Vec<Run3>,
+}
+
+const PHOTO: &str = "/photo.jpg";
+
+/// A 24 MiB volume: a resident file, an empty one, a non-ASCII name, and a 22-cluster photo
+/// moved into six fragments (one of them before the previous one on the disk).
+fn build(dir: &Path) -> Built {
+    let img = dir.join("ntfs.img");
+    mkntfs(&img, 24, "SEQBOXNTFS");
+    let mut files = BTreeMap::new();
+    for (i, (name, len)) in [
+        ("/small.txt", 200),
+        ("/a.bin", 20_000),
+        (PHOTO, 90_000),
+        ("/b.bin", 50_000),
+        ("/héllo wörld.txt", 5_000),
+        ("/empty", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let content = payload(len, 40 + i as u64);
+        put(&img, name, &content);
+        files.insert(name.to_string(), content);
+    }
+    let end = files
+        .keys()
+        .flat_map(|p| data_runs(&img, p))
+        .map(|(_, l, n)| l as u64 + n)
+        .max()
+        .unwrap() as i64;
+    let plan = vec![
+        (0, end + 30, 4),
+        (4, end + 40, 3),
+        (7, end + 20, 5),
+        (12, end + 50, 2),
+        (14, end + 60, 4),
+        (18, end + 70, 4),
+    ];
+    fragment(&img, PHOTO, &plan);
+    Built { img, files, plan }
+}
+
+fn open(img: &Path) -> Volume {
+    Volume::open(open_image(img, None).unwrap()).unwrap()
+}
+
+fn tree(img: &Path) -> (Volume, Tree) {
+    let v = open(img);
+    let t = walk(&v, &CancelFlag::new()).unwrap();
+    (v, t)
+}
+
+fn as3(runs: &[seqbox::engine::ntfs::Run]) -> Vec<Run3> {
+    runs.iter()
+        .map(|r| {
+            let lcn = if r.kind == RunKind::Sparse {
+                -1
+            } else {
+                r.physical as i64
+            };
+            (r.logical, lcn, r.len)
+        })
+        .collect()
+}
+
+fn by_path<'a>(t: &'a Tree, p: &str) -> &'a seqbox::engine::ntfs::FileRec {
+    t.files
+        .values()
+        .find(|f| f.paths.iter().any(|x| x == p.as_bytes()))
+        .unwrap_or_else(|| panic!("{p} not found in {:?}", t.files))
+}
+
+/// The file's bytes read through our runs.
+fn read(v: &Volume, f: &seqbox::engine::ntfs::FileRec) -> Vec<u8> {
+    match &f.data {
+        Data::Resident(b) => b.clone(),
+        Data::NonResident { runs, size, .. } => {
+            let mut b = v.read_runs(runs, size.div_ceil(CLUSTER) * CLUSTER);
+            b.truncate(*size as usize);
+            b
+        }
+    }
+}
+
+#[test]
+fn every_file_matches_ntfs_3g() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert_eq!(v.label, "SEQBOXNTFS");
+    assert_eq!(v.geo.cluster_size, 4096);
+    assert_eq!(t.files.len(), b.files.len(), "{:?}", t.files.keys());
+    for (path, content) in &b.files {
+        let f = by_path(&t, path);
+        assert_eq!(f.record, record_of(&b.img, path), "{path}");
+        assert_eq!(f.size, content.len() as u64, "{path}");
+        assert_eq!(&read(&v, f), content, "{path}");
+        assert_eq!(&cat(&b.img, path), content, "{path}: ntfs-3g disagrees");
+        match &f.data {
+            Data::Resident(_) => assert!(data_runs(&b.img, path).is_empty(), "{path}"),
+            Data::NonResident { runs, .. } => {
+                assert_eq!(as3(runs), data_runs(&b.img, path), "{path}")
+            }
+        }
+    }
+    assert!(matches!(by_path(&t, "/small.txt").data, Data::Resident(_)));
+    let photo = by_path(&t, PHOTO);
+    let Data::NonResident { runs, .. } = &photo.data else {
+        panic!("photo resident")
+    };
+    assert_eq!(as3(runs), b.plan);
+    assert!(runs.iter().all(|r| r.kind == RunKind::Data));
+    // $MFT's own runs, and the structures for the map.
+    assert_eq!(as3(&v.mft_runs), record_runs(&b.img, 0, "0x80"));
+    let mft = t.structures.iter().find(|s| s.what == "$MFT").unwrap();
+    assert_eq!(mft.start, v.geo.mft_lcn * CLUSTER);
+    for what in ["$MFTMirr", "$LogFile", "$Bitmap", "$Boot", "$UpCase"] {
+        assert!(t.structures.iter().any(|s| s.what == what), "{what}");
+    }
+    assert_eq!(t.structures[0].start, 0, "boot area first");
+    let last = t.structures.last().unwrap();
+    assert_eq!(last.what, "backup boot sector");
+    assert_eq!(&ntfsimg::read_at(&b.img, last.start, 11)[3..], b"NTFS    ");
+    // $Bitmap: the photo's clusters in use, the gaps between them free.
+    for &(_, lcn, len) in &b.plan {
+        for c in lcn as u64..lcn as u64 + len {
+            assert_eq!(v.cluster_in_use(c), Some(true), "cluster {c}");
+        }
+    }
+    assert_eq!(v.cluster_in_use(b.plan[0].1 as u64 - 1), Some(false));
+    assert_eq!(v.cluster_in_use(v.geo.clusters), None);
+    assert!(t.deleted.is_empty());
+}
+
+#[test]
+fn a_deleted_record_keeps_its_path_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let n = delete(&b.img, PHOTO);
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert!(!t.files.contains_key(&n));
+    let f = &t.deleted[&n];
+    assert!(!f.in_use);
+    assert_eq!(f.paths, vec![PHOTO.as_bytes().to_vec()]);
+    let Data::NonResident { runs, .. } = &f.data else {
+        panic!("resident")
+    };
+    assert_eq!(as3(runs), b.plan);
+    assert_eq!(read(&v, f), b.files[PHOTO]);
+    assert_eq!(v.cluster_in_use(b.plan[2].1 as u64), Some(false));
+}
+
+#[test]
+fn a_volume_inside_an_mbr_partition_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let vol = std::fs::read(&b.img).unwrap();
+    let mut disk = vec![0u8; 1 << 20];
+    let e = &mut disk[446..462];
+    e[4] = 0x07;
+    e[8..12].copy_from_slice(&2048u32.to_le_bytes());
+    e[12..16].copy_from_slice(&((vol.len() / 512) as u32).to_le_bytes());
+    disk[510] = 0x55;
+    disk[511] = 0xAA;
+    disk.extend_from_slice(&vol);
+    let img = dir.path().join("disk.img");
+    std::fs::write(&img, &disk).unwrap();
+    assert!(seqbox::engine::ntfs::holds_ntfs(&img));
+    let v = open(&img);
+    assert_eq!(v.image.offset(), 1 << 20);
+    let t = walk(&v, &CancelFlag::new()).unwrap();
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert_eq!(read(&v, by_path(&t, PHOTO)), b.files[PHOTO]);
+}
+
+fn copy(b: &Built, name: &str) -> PathBuf {
+    let p = b.img.with_file_name(name);
+    std::fs::copy(&b.img, &p).unwrap();
+    p
+}
+
+#[test]
+fn hostile_records_are_problems_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let photo = record_of(&b.img, PHOTO);
+    let pos = record_pos(&b.img, photo);
+
+    // A torn write: the end of the record's first sector no longer holds the sequence number.
+    let img = copy(&b, "torn.img");
+    scribble(&img, pos + 510, &[0x12, 0x34]);
+    let (_, t) = tree(&img);
+    let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
+    assert!(p.what.contains("bad fixup"), "{p}");
+    assert!(!t.files.contains_key(&photo));
+    assert_eq!(
+        t.files.len(),
+        b.files.len() - 1,
+        "the other files are still read"
+    );
+
+    // Runs past the end of the volume: cut there, reported.
+    let img = copy(&b, "past.img");
+    let mut rec = Record::read(&img, photo);
+    rec.set_data_runs(&[(0, 6130, 22)]);
+    rec.write(&img);
+    let (v, t) = tree(&img);
+    let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
+    assert!(p.what.contains("past the end of the volume"), "{p}");
+    let Data::NonResident { runs, .. } = &t.files[&photo].data else {
+        panic!("resident")
+    };
+    assert_eq!(as3(runs), vec![(0, 6130, v.geo.clusters - 6130)]);
+
+    // An attribute length that runs past the record.
+    let img = copy(&b, "attr.img");
+    let mut rec = Record::read(&img, photo);
+    let a = rec.attr(0x30);
+    rec.b[a + 4..a + 8].copy_from_slice(&4000u32.to_le_bytes());
+    rec.write(&img);
+    let (_, t) = tree(&img);
+    let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
+    assert!(p.what.contains("length 4000"), "{p}");
+
+    // A file whose $FILE_NAME names itself as its parent directory: a loop, caught.
+    let img = copy(&b, "loop.img");
+    let mut rec = Record::read(&img, photo);
+    let a = rec.attr(0x30);
+    let v_off = a + u16::from_le_bytes([rec.b[a + 0x14], rec.b[a + 0x15]]) as usize;
+    let seq = u16::from_le_bytes([rec.b[16], rec.b[17]]);
+    let reference = photo | (u64::from(seq) << 48);
+    rec.b[v_off..v_off + 8].copy_from_slice(&reference.to_le_bytes());
+    rec.write(&img);
+    let (_, t) = tree(&img);
+    assert!(
+        t.problems.iter().any(|p| p.what.contains("loop")),
+        "{:?}",
+        t.problems
+    );
+    assert_eq!(
+        t.files[&photo].paths,
+        vec![b"/$OrphanFiles/photo.jpg".to_vec()]
+    );
+
+    // $MFT's own record destroyed: the volume cannot be read, said in words.
+    let img = copy(&b, "mft.img");
+    let mft0 = record_pos(&img, 0);
+    scribble(&img, mft0, &[0u8; 1024]);
+    let e = Volume::open(open_image(&img, None).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("$MFT record 0"), "{e}");
+
+    // A truncated image: the volume is larger than the file.
+    let img = copy(&b, "short.img");
+    let f = std::fs::OpenOptions::new().write(true).open(&img).unwrap();
+    f.set_len(16 << 20).unwrap();
+    let (_, t) = tree(&img);
+    assert!(
+        t.problems
+            .iter()
+            .any(|p| p.what.contains("image holds only")),
+        "{:?}",
+        t.problems
+    );
+}
+
+#[test]
+fn random_damage_to_the_mft_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let mft = record_pos(&b.img, 0);
+    let clean = std::fs::read(&b.img).unwrap();
+    let noise = payload(4096, 7);
+    let img = dir.path().join("noisy.img");
+    for round in 0..40u64 {
+        let mut bytes = clean.clone();
+        for k in 0..8 {
+            let i = (round * 8 + k) as usize;
+            let at = mft as usize
+                + (u32::from_le_bytes(noise[i * 4..i * 4 + 4].try_into().unwrap()) as usize
+                    % (80 * 1024));
+            bytes[at] ^= noise[(i + 1000) % 4096] | 1;
+        }
+        std::fs::write(&img, &bytes).unwrap();
+        if let Ok(v) = Volume::open(open_image(&img, None).unwrap()) {
+            let t = walk(&v, &CancelFlag::new()).unwrap();
+            assert!(t.files.len() + t.deleted.len() + t.problems.len() > 0);
+        }
+    }
+}
+
+#[test]
+fn a_compressed_attribute_is_reported_as_compressed_not_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let n = record_of(&b.img, "/b.bin");
+    let mut rec = Record::read(&b.img, n);
+    let a = rec.attr(0x80);
+    rec.b[a + 0x0C] |= 0x01; // attribute flags: compressed
+    rec.b[a + 0x22] = 4; // compression unit: 2^4 clusters
+    rec.write(&b.img);
+    let (_, t) = tree(&b.img);
+    let Data::NonResident {
+        runs, compressed, ..
+    } = &t.files[&n].data
+    else {
+        panic!("resident")
+    };
+    assert!(compressed);
+    assert!(!runs.is_empty());
+    assert!(
+        runs.iter().all(|r| r.kind == RunKind::Compressed),
+        "{runs:?}"
+    );
+}
