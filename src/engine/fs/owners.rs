@@ -1,9 +1,10 @@
 //! Which file owns which part of a disk image: what the block map shows on hover over "normal
-//! files". Read from the live ext4 metadata (never file data), or, when the file system is too
-//! damaged to walk, from a snapshot taken earlier and kept beside the image.
+//! files". Read from the live metadata of any [`Volume`](super::Volume) (never file data), or,
+//! when the file system is too damaged to walk, from a snapshot taken earlier and kept beside
+//! the image.
 
 use super::store::{OwnerRun, RunKind, Snapshots};
-use super::{Fs, Image, mapping, walk};
+use super::{ExtentKind, Structure};
 use crate::engine::{CancelFlag, Error};
 use std::path::Path;
 
@@ -15,26 +16,32 @@ pub const MAX_RUNS: usize = 1_000_000;
 /// sorted by `byte_start`, with image byte offsets (the partition offset included). A file
 /// with several paths is named by its first.
 pub fn live_owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
-    let fs = Fs::open(Image::open(image, None)?)?;
-    let tree = walk::walk(&fs, cancel)?;
-    let (base, bs) = (fs.image.offset(), fs.block_size());
+    Ok(live_map(image, cancel)?.0)
+}
+
+/// The owner runs ([`live_owner_runs`]) and the file system's own structures, in image bytes.
+pub fn live_map(
+    image: &Path,
+    cancel: &CancelFlag,
+) -> Result<(Vec<OwnerRun>, Vec<Structure>), Error> {
+    let fs = super::open(image, None)?;
+    let tree = fs.walk(cancel)?;
+    let (base, bs) = (fs.info().block_origin, fs.info().block_size);
     let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for rec in tree.files.values() {
+    for rec in &tree.files {
         cancel.check()?;
         let Some(path) = rec.paths.first() else {
             continue;
         };
-        let m = mapping::map(&fs, &rec.inode, &mut problems);
-        let runs = m.runs.iter().map(|r| {
-            let kind = if r.unwritten {
+        let runs = rec.extents.iter().map(|r| {
+            let kind = if r.kind == ExtentKind::Unwritten {
                 RunKind::Unwritten
             } else {
                 RunKind::Data
             };
             (r.physical, r.len, kind)
         });
-        let meta = m.meta.iter().map(|&b| (b, 1, RunKind::Mapping));
+        let meta = rec.meta.iter().map(|&b| (b, 1, RunKind::Mapping));
         for (physical, len, kind) in runs.chain(meta) {
             if out.len() >= MAX_RUNS {
                 break;
@@ -48,7 +55,9 @@ pub fn live_owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun
         }
     }
     out.sort_by_key(|r| r.byte_start);
-    Ok(out)
+    let mut structures = fs.structures();
+    structures.sort_by_key(|s| s.byte_start);
+    Ok((out, structures))
 }
 
 /// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it; a
