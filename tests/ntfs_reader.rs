@@ -7,60 +7,12 @@ mod common;
 
 use common::ext4img::payload;
 use common::ntfsimg::{
-    self, CLUSTER, Record, Run3, cat, data_runs, delete, fragment, mkntfs, put, record_of,
+    self, Built, CLUSTER, PHOTO, Record, Run3, build, cat, data_runs, delete, record_of,
     record_pos, record_runs, scribble,
 };
 use seqbox::engine::CancelFlag;
 use seqbox::engine::ntfs::{Data, RunKind, Tree, Volume, open_image, walk};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-pub struct Built {
-    img: PathBuf,
-    files: BTreeMap<String, Vec<u8>>,
-    plan: Vec<Run3>,
-}
-
-const PHOTO: &str = "/photo.jpg";
-
-/// A 24 MiB volume: a resident file, an empty one, a non-ASCII name, and a 22-cluster photo
-/// moved into six fragments (one of them before the previous one on the disk).
-fn build(dir: &Path) -> Built {
-    let img = dir.join("ntfs.img");
-    mkntfs(&img, 24, "SEQBOXNTFS");
-    let mut files = BTreeMap::new();
-    for (i, (name, len)) in [
-        ("/small.txt", 200),
-        ("/a.bin", 20_000),
-        (PHOTO, 90_000),
-        ("/b.bin", 50_000),
-        ("/héllo wörld.txt", 5_000),
-        ("/empty", 0),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let content = payload(len, 40 + i as u64);
-        put(&img, name, &content);
-        files.insert(name.to_string(), content);
-    }
-    let end = files
-        .keys()
-        .flat_map(|p| data_runs(&img, p))
-        .map(|(_, l, n)| l as u64 + n)
-        .max()
-        .unwrap() as i64;
-    let plan = vec![
-        (0, end + 30, 4),
-        (4, end + 40, 3),
-        (7, end + 20, 5),
-        (12, end + 50, 2),
-        (14, end + 60, 4),
-        (18, end + 70, 4),
-    ];
-    fragment(&img, PHOTO, &plan);
-    Built { img, files, plan }
-}
 
 fn open(img: &Path) -> Volume {
     Volume::open(open_image(img, None).unwrap()).unwrap()
@@ -189,7 +141,10 @@ fn a_volume_inside_an_mbr_partition_is_found() {
     disk.extend_from_slice(&vol);
     let img = dir.path().join("disk.img");
     std::fs::write(&img, &disk).unwrap();
-    assert!(seqbox::engine::ntfs::holds_ntfs(&img));
+    assert_eq!(
+        seqbox::engine::fs::image::holds_fs(&img),
+        Some(seqbox::engine::fs::image::Kind::Ntfs)
+    );
     let v = open(&img);
     assert_eq!(v.image.offset(), 1 << 20);
     let t = walk(&v, &CancelFlag::new()).unwrap();

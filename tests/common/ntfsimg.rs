@@ -6,6 +6,7 @@
 //! the way a deletion does. Panics with a clear message when ntfs-3g is missing.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -347,4 +348,58 @@ pub fn delete(img: &Path, path: &str) -> u64 {
     flags[0] &= !1;
     scribble(img, pos + 22, &flags);
     n
+}
+
+/// A built volume and what its files hold.
+pub struct Built {
+    pub img: PathBuf,
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Where the photo's clusters were moved: (VCN, LCN, length).
+    pub plan: Vec<Run3>,
+}
+
+pub const PHOTO: &str = "/photo.jpg";
+
+/// A 24 MiB volume: a resident file, an empty one, a non-ASCII name, and a 22-cluster photo
+/// moved into six fragments (one of them before the previous one on the disk).
+pub fn build(dir: &Path) -> Built {
+    build_labelled(dir, "ntfs.img", "SEQBOXNTFS")
+}
+
+/// [`build`] under another file name and label (mkntfs picks a new serial each time).
+pub fn build_labelled(dir: &Path, name: &str, label: &str) -> Built {
+    let img = dir.join(name);
+    mkntfs(&img, 24, label);
+    let mut files = BTreeMap::new();
+    for (i, (name, len)) in [
+        ("/small.txt", 200),
+        ("/a.bin", 20_000),
+        (PHOTO, 90_000),
+        ("/b.bin", 50_000),
+        ("/héllo wörld.txt", 5_000),
+        ("/empty", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let content = super::ext4img::payload(len, 40 + i as u64);
+        put(&img, name, &content);
+        files.insert(name.to_string(), content);
+    }
+    let end = files
+        .keys()
+        .flat_map(|p| data_runs(&img, p))
+        .map(|(_, l, n)| l as u64 + n)
+        .max()
+        .unwrap() as i64;
+    let plan = vec![
+        (0, end + 30, 4),
+        (4, end + 40, 3),
+        (7, end + 20, 5),
+        (12, end + 50, 2),
+        (14, end + 60, 4),
+        (18, end + 70, 4),
+    ];
+    fragment(&img, PHOTO, &plan);
+    Built { img, files, plan }
 }

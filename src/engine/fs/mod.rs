@@ -9,6 +9,7 @@
 
 pub mod ext4;
 pub mod image;
+pub mod ntfs;
 pub mod outpath;
 pub mod owners;
 pub mod recover;
@@ -253,12 +254,9 @@ pub fn open(path: &Path, offset: Option<u64>) -> Result<Box<dyn Volume>, Error> 
     }
 }
 
-/// The NTFS reader's entry point (its own module plugs in here).
+/// The NTFS reader's entry point.
 fn ntfs_volume(image: Image) -> Result<Box<dyn Volume>, Error> {
-    Err(Error::Invalid(format!(
-        "{}: NTFS volumes are not read yet",
-        image.path().display()
-    )))
+    Ok(Box::new(ntfs::NtfsVolume::new(ntfs::Volume::open(image)?)))
 }
 
 /// A malformed or unsupported structure met while reading, skipped.

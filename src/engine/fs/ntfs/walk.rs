@@ -8,7 +8,7 @@ use super::attrs::{Data, Name, Piece, RecordInfo, Times, merge, read_record};
 use super::record::Slot;
 use super::runs::{Run, RunKind};
 use super::volume::Volume;
-use crate::engine::ext4::Problem;
+use crate::engine::fs::Problem;
 use crate::engine::job::{CancelFlag, Error};
 use std::collections::{BTreeMap, HashMap, HashSet};
 

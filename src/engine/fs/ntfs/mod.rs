@@ -13,12 +13,14 @@ pub mod attrs;
 pub mod boot;
 pub mod record;
 pub mod runs;
+pub mod shared;
 pub mod volume;
 pub mod walk;
 
-pub use crate::engine::ext4::Problem;
+pub use super::Problem;
 pub use attrs::{Data, Times};
-pub use boot::{Geometry, holds_ntfs, open_image};
+pub use boot::{Geometry, open_image};
 pub use runs::{Run, RunKind};
+pub use shared::NtfsVolume;
 pub use volume::Volume;
 pub use walk::{FileRec, Structure, Tree, walk};

@@ -1,12 +1,10 @@
-//! The NTFS boot sector: recognising one (at the start of an image or inside an MBR/GPT
-//! partition), its geometry, and opening the image read-only at the volume's offset.
+//! The NTFS boot sector: recognising one, its geometry, and opening an image read-only at
+//! its NTFS volume (detection at an offset or in MBR/GPT partitions is `fs::image`'s).
 //! Never writes; a hostile boot sector gives an error, never a panic or a huge allocation.
 
-use crate::engine::ext4::image::{Image, Partition, partitions};
-use crate::engine::ext4::{le16, le64};
+use crate::engine::fs::image::{Image, Kind};
+use crate::engine::fs::{le16, le64};
 use crate::engine::job::Error;
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
 /// The numbers of the boot sector that everything else is computed from.
@@ -85,70 +83,18 @@ impl Geometry {
     }
 }
 
-fn boot_at(f: &File, start: u64) -> bool {
-    let mut b = [0u8; 512];
-    read_exact_at(f, start, &mut b).is_ok() && is_ntfs_boot(&b)
-}
-
-#[cfg(unix)]
-fn read_exact_at(f: &File, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, pos)
-}
-
-#[cfg(windows)]
-fn read_exact_at(f: &File, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    let mut done = 0;
-    while done < buf.len() {
-        match f.seek_read(&mut buf[done..], pos + done as u64)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => done += n,
-        }
-    }
-    Ok(())
-}
-
-/// Whether `path` holds an NTFS volume at its start or in a partition of an MBR/GPT disk.
-pub fn holds_ntfs(path: &Path) -> bool {
-    let Ok(mut f) = crate::engine::granted::open(path) else {
-        return false;
-    };
-    let Ok(total) = f.seek(SeekFrom::End(0)) else {
-        return false;
-    };
-    boot_at(&f, 0)
-        || partitions(&f, total).is_ok_and(|parts| parts.iter().any(|p| boot_at(&f, p.start)))
-}
-
-/// Open `path` read-only at the NTFS volume: at `offset` when given, else at 0 or in the one
-/// partition that holds NTFS (several → an error listing them, never a guess).
+/// Open `path` read-only at its NTFS volume: at `offset` when given, else at 0 or in the one
+/// MBR/GPT partition that holds a file system (the shared detection of [`Image::open`]).
 pub fn open_image(path: &Path, offset: Option<u64>) -> Result<Image, Error> {
-    if let Some(o) = offset {
-        return Image::open(path, Some(o));
-    }
-    let mut f = crate::engine::granted::open(path).map_err(Error::read(path))?;
-    let total = f.seek(SeekFrom::End(0)).map_err(Error::read(path))?;
-    if boot_at(&f, 0) {
-        return Image::open(path, Some(0));
-    }
-    let parts = partitions(&f, total).map_err(Error::read(path))?;
-    let ntfs: Vec<&Partition> = parts.iter().filter(|p| boot_at(&f, p.start)).collect();
-    match ntfs.as_slice() {
-        [one] => Image::open(path, Some(one.start)),
-        [] => Err(Error::Invalid(format!(
-            "{}: no NTFS volume at the start or in a partition",
-            path.display()
-        ))),
-        several => Err(Error::Invalid(format!(
-            "{} holds several NTFS volumes; choose one with --offset: {}",
+    let image = Image::open(path, offset)?;
+    if image.kind() != Some(Kind::Ntfs) {
+        return Err(Error::Invalid(format!(
+            "{}: no NTFS volume at byte {}",
             path.display(),
-            several
-                .iter()
-                .map(|p| format!("partition {} at byte {}", p.number, p.start))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+            image.offset()
+        )));
     }
+    Ok(image)
 }
 
 #[cfg(test)]

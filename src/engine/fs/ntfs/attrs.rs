@@ -8,7 +8,7 @@
 use super::record::RawRecord;
 use super::runs::{Run, collect_runs, resident_bytes};
 use super::volume::Volume;
-use crate::engine::ext4::Problem;
+use crate::engine::fs::Problem;
 use ::ntfs::structured_values::{NtfsFileName, NtfsStandardInformation};
 use ::ntfs::{NtfsAttribute, NtfsAttributeFlags, NtfsAttributeType, NtfsFile};
 

@@ -6,8 +6,8 @@
 use super::boot::Geometry;
 use super::record::{self, Slot};
 use super::runs::{Run, RunKind};
-use crate::engine::ext4::Problem;
-use crate::engine::ext4::image::Image;
+use crate::engine::fs::Problem;
+use crate::engine::fs::image::Image;
 use crate::engine::job::Error;
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -249,7 +249,16 @@ impl Volume {
         format!("{:04X}-{:04X}", s >> 16, s & 0xFFFF)
     }
 
-    /// Is the NTFS version one this reader knows (3.x)? Read from `$Volume`; unknown → None.
+    /// Whether `$Volume` says the volume is dirty (not cleanly unmounted; None: unknown).
+    pub fn dirty(&self) -> Option<bool> {
+        let info = self.ntfs.volume_info(&mut self.reader()).ok()?;
+        Some(
+            info.flags()
+                .contains(::ntfs::structured_values::NtfsVolumeFlags::IS_DIRTY),
+        )
+    }
+
+    /// The NTFS version from `$Volume` (3.1 on every Windows since XP); unknown → None.
     pub fn version(&self) -> Option<(u8, u8)> {
         let info = self.ntfs.volume_info(&mut self.reader()).ok()?;
         Some((info.major_version(), info.minor_version()))

@@ -3,7 +3,7 @@
 //! and a bounds check of every attribute header before the crate parses the record, so that a
 //! damaged record becomes a problem, never a panic. Never writes.
 
-use crate::engine::ext4::{le16, le32, le64};
+use crate::engine::fs::{le16, le32, le64};
 
 /// The fixup stride: the last 2 bytes of every 512 bytes hold the update sequence number.
 const STRIDE: usize = 512;

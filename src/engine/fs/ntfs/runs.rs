@@ -5,7 +5,7 @@
 
 use super::record::RawRecord;
 use super::volume::Volume;
-use crate::engine::ext4::Problem;
+use crate::engine::fs::Problem;
 use ::ntfs::attribute_value::NtfsAttributeValue;
 use ::ntfs::{NtfsAttribute, NtfsAttributeFlags, NtfsFile, NtfsReadSeek};
 
