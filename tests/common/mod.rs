@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ext4img;
+pub mod fatimg;
 #[cfg(target_os = "linux")]
 pub mod fuse;
 pub mod ntfsimg;

@@ -8,6 +8,7 @@
 //! an unbounded allocation or an endless loop.
 
 pub mod ext4;
+pub mod fat;
 pub mod image;
 pub mod ntfs;
 pub mod outpath;
@@ -241,10 +242,7 @@ pub fn open(path: &Path, offset: Option<u64>) -> Result<Box<dyn Volume>, Error> 
     let image = Image::open(path, offset)?;
     match image.kind() {
         Some(image::Kind::Ext) => Ok(Box::new(ext4::Ext4Volume::new(ext4::Fs::open(image)?))),
-        Some(image::Kind::Fat) => Err(Error::Invalid(format!(
-            "{}: FAT volumes are not read yet",
-            path.display()
-        ))),
+        Some(image::Kind::Fat) => Ok(Box::new(fat::FatVolume::open(image)?)),
         Some(image::Kind::Ntfs) => ntfs_volume(image),
         None => Err(Error::Invalid(format!(
             "{}: no ext2/3/4, FAT or NTFS file system at byte {}",
