@@ -105,6 +105,14 @@ fn every_file_matches_ntfs_3g() {
     assert_eq!(v.cluster_in_use(b.plan[0].1 as u64 - 1), Some(false));
     assert_eq!(v.cluster_in_use(v.geo.clusters), None);
     assert!(t.deleted.is_empty());
+    // Through the shared trait: identity for "refuses a different volume".
+    let serial = u64::from_le_bytes(ntfsimg::read_at(&b.img, 72, 8).try_into().unwrap());
+    let nv = seqbox::engine::fs::ntfs::NtfsVolume::new(v);
+    let info = seqbox::engine::fs::Volume::info(&nv);
+    assert_eq!(info.uuid, format!("{serial:016X}"));
+    assert_eq!(info.features, vec!["ntfs-3.1".to_string()]);
+    assert!(info.clean, "mkntfs leaves the volume clean");
+    assert_eq!((info.block_size, info.block_origin), (CLUSTER, 0));
 }
 
 #[test]
@@ -200,6 +208,17 @@ fn hostile_records_are_problems_not_panics() {
     let (_, t) = tree(&img);
     let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
     assert!(p.what.contains("length 4000"), "{p}");
+
+    // An impossible data size (2^64 − 1 bytes): reported, taken as the allocation.
+    let img = copy(&b, "size.img");
+    let mut rec = Record::read(&img, photo);
+    let a = rec.attr(0x80);
+    rec.b[a + 0x30..a + 0x38].copy_from_slice(&u64::MAX.to_le_bytes());
+    rec.write(&img);
+    let (_, t) = tree(&img);
+    let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
+    assert!(p.what.contains("impossible $DATA size"), "{p}");
+    assert_eq!(t.files[&photo].size, 22 * CLUSTER);
 
     // A file whose $FILE_NAME names itself as its parent directory: a loop, caught.
     let img = copy(&b, "loop.img");

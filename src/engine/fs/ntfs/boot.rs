@@ -49,6 +49,12 @@ impl Geometry {
             return Err(format!("cluster size {cluster_size} is not 512 B … 2 MiB"));
         }
         let total = le64(b, 40);
+        if total.checked_mul(sector_size).is_none() {
+            return Err(format!(
+                "{total} sectors is more than 64-bit byte offsets can hold"
+            ));
+        }
+        // clusters × cluster_size ≤ total × sector_size: every in-volume offset fits a u64.
         let clusters = total / (cluster_size / sector_size);
         let cpr = b[64] as i8;
         let record_size = if cpr < 0 {

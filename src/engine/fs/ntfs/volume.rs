@@ -132,15 +132,17 @@ impl Volume {
             Some(super::attrs::Data::NonResident { runs, size, .. }) => (runs, size),
             _ => return Err("$MFT has no non-resident $DATA".into()),
         };
-        let mut in_image = 0;
+        let mut in_image: u64 = 0;
         for r in &runs {
             if r.kind == RunKind::Data {
-                in_image += r.len;
+                in_image = in_image.saturating_add(r.len);
             }
         }
-        let by_size = size / self.geo.record_size;
-        let by_runs = in_image * self.geo.cluster_size / self.geo.record_size;
-        self.records = by_size.min(by_runs);
+        let rs = self.geo.record_size;
+        let by_size = size / rs;
+        let by_runs = in_image.saturating_mul(self.geo.cluster_size) / rs;
+        // Never more slots than the image can hold, whatever the runs claim.
+        self.records = by_size.min(by_runs).min(self.image.len() / rs);
         self.mft_runs = runs;
         Ok(())
     }
@@ -153,7 +155,9 @@ impl Volume {
             .mft_runs
             .iter()
             .find(|r| r.kind == RunKind::Data && (r.logical..r.logical + r.len).contains(&vcn))?;
-        Some((r.physical + vcn - r.logical) * cs + off % cs)
+        (r.physical + (vcn - r.logical))
+            .checked_mul(cs)
+            .map(|p| p + off % cs)
     }
 
     /// Read record slot `n` (fixups applied, attribute headers checked).
@@ -228,6 +232,7 @@ impl Volume {
             }
             let end = r.logical.saturating_add(r.len).saturating_mul(cs).min(want);
             let dst = &mut out[start as usize..end as usize];
+            // Runs lie inside the volume (cut there), so this cannot overflow.
             let _ = self.image.read_exact_at(r.physical * cs, dst);
         }
         out

@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The root directory's record.
 pub const ROOT: u64 = 5;
+/// A `$DATA` size above this (64 PiB) is damage, not a file.
+const MAX_FILE: u64 = 1 << 56;
 /// Records below this are the file system's own files (`$MFT` … `$Extend`, reserved).
 pub const FIRST_USER: u64 = 16;
 
@@ -183,13 +185,17 @@ fn finish(vol: &Volume, mut entries: BTreeMap<u64, Entry>, t: &mut Tree) {
             continue;
         }
         let mut problems = Vec::new();
-        let data = merge(
-            e.pieces.clone(),
-            Some(vol.geo.cluster_size),
-            n,
-            &mut problems,
-        )
-        .unwrap_or(Data::Resident(Vec::new()));
+        let mut pieces = e.pieces.clone();
+        for p in pieces.iter_mut().filter(|p| p.size > MAX_FILE) {
+            problems.push(Problem::new(
+                n,
+                format!("impossible $DATA size {}: taken as its allocation", p.size),
+                format!("MFT record {n}"),
+            ));
+            p.size = p.end_vcn.saturating_mul(vol.geo.cluster_size).min(MAX_FILE);
+        }
+        let data = merge(pieces, Some(vol.geo.cluster_size), n, &mut problems)
+            .unwrap_or(Data::Resident(Vec::new()));
         t.problems.extend(problems);
         let size = match &data {
             Data::Resident(b) => b.len() as u64,
