@@ -73,6 +73,21 @@ ext4_image e4_inline 256K -t ext4 -b 1024 -O ^has_journal,inline_data -I 256
 ext4_image e4_noextent 256K -t ext4 -b 1024 -O ^has_journal,^extent,^64bit
 ext4_image e4_4k 512K -t ext4 -b 4096 -O ^has_journal
 ext4_image e2_1k 256K -t ext2 -b 1024
+# NTFS: a 1 MiB volume with 512-byte clusters holding a resident file and two non-resident
+# ones, made with mkntfs + ntfscp (ntfs-3g). mkntfs takes its serial number from the clock.
+command -v mkntfs >/dev/null || { echo "seeds.sh: mkntfs not found (apt-get install ntfs-3g)" >&2; exit 1; }
+mkdir -p "$OUT/ntfs"
+img="$OUT/ntfs/n_512.img"
+rm -f "$img"
+truncate -s 1028K "$img"
+mkntfs -F -Q -q -c 512 -L SEED "$img" >/dev/null 2>&1
+pattern f 6 small
+pattern g 3000 a
+pattern h 40000 big
+ntfscp "$img" "$work/small" /small.txt
+ntfscp "$img" "$work/a" /a.bin
+ntfscp "$img" "$work/big" /big.bin
+
 if [ "$BIG" = yes ]; then
   ext4_image e3_journal 4M -t ext3 -b 1024
   ext4_image e4_journal 4M -t ext4 -b 1024

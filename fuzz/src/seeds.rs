@@ -29,6 +29,7 @@ pub fn write_if_asked(target: &str) {
         "rs_repair" => recipes(),
         "catalog_open" => catalogues(),
         "ext4" => patch_lists(),
+        "ntfs" => ntfs_patch_lists(),
         _ => Vec::new(),
     };
     for (name, bytes) in &seeds {
@@ -284,6 +285,17 @@ fn patch_lists() -> Vec<(String, Vec<u8>)> {
     ));
     out.push(("patch-sb-blocksize".into(), vec![0, 0x18, 0x04, 0x00, 0, 7]));
     out
+}
+
+/// NTFS patch lists over the seed volume (seeds.sh builds it): as it is, and patches of the
+/// boot sector's sectors per cluster (13), `$MFT` cluster (48) and record size (64).
+fn ntfs_patch_lists() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("patch-base".into(), vec![0]),
+        ("patch-boot-spc".into(), vec![0, 13, 0, 0, 0, 0xF0]),
+        ("patch-boot-mft".into(), vec![0, 48, 0, 0, 7, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]),
+        ("patch-boot-record".into(), vec![0, 64, 0, 0, 0, 0x81]),
+    ]
 }
 
 /// Catalogues of scans of the fixed catalogue sources (raw-file inputs), and edit lists
