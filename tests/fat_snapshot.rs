@@ -356,3 +356,26 @@ fn the_map_names_fat_files_and_structures() {
         ]
     );
 }
+
+#[test]
+fn the_hover_list_holds_files_and_structures_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("f.img");
+    mkfs(&img, 12, 1, 1440);
+    put(&img, "/one.txt", &bytes(1200, 1));
+    let runs = fs::owners::owner_runs(&img, &CancelFlag::default()).unwrap();
+    let at = |b: u64| {
+        let r = fs::owners::owners_between(&runs, b, b + 1, 1);
+        (r[0].kind, String::from_utf8_lossy(&r[0].path).into_owned())
+    };
+    assert_eq!(at(600), (fs::RunKind::Structure, "FAT copy 1".into()));
+    assert_eq!(
+        at(19 * 512),
+        (fs::RunKind::Structure, "root directory".into())
+    );
+    assert_eq!(at(33 * 512), (fs::RunKind::Data, "/one.txt".into()));
+    assert!(
+        runs.windows(2)
+            .all(|w| w[0].byte_start + w[0].byte_len <= w[1].byte_start)
+    );
+}

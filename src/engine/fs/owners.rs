@@ -74,10 +74,31 @@ pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
     }
 }
 
-/// Owner runs from the live metadata, or else from the latest snapshot of this image in its
-/// default snapshot file (for a disk whose file system is damaged now).
+/// Owner runs and the file system's structures (as runs of kind `Structure`, named by what
+/// they are) in one sorted list: what the map's hover reads.
+pub fn live_map_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
+    let (mut runs, structures) = live_map(image, cancel)?;
+    // Directory clusters of FAT are structures; a structure overlapping a file's run is left
+    // to the file (owners_between needs runs that do not overlap).
+    let extra: Vec<OwnerRun> = structures
+        .into_iter()
+        .filter(|s| owners_between(&runs, s.byte_start, s.byte_start + s.byte_len, 1).is_empty())
+        .map(|s| OwnerRun {
+            byte_start: s.byte_start,
+            byte_len: s.byte_len,
+            path: s.what.into_bytes(),
+            kind: RunKind::Structure,
+        })
+        .collect();
+    runs.extend(extra.into_iter().take(MAX_RUNS.saturating_sub(runs.len())));
+    runs.sort_by_key(|r| r.byte_start);
+    Ok(runs)
+}
+
+/// Owner runs (and structures) from the live metadata, or else from the latest snapshot of
+/// this image in its default snapshot file (for a disk whose file system is damaged now).
 pub fn owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
-    let live = live_owner_runs(image, cancel);
+    let live = live_map_runs(image, cancel);
     if live.is_ok() {
         return live;
     }
