@@ -472,7 +472,7 @@ fn snapshot_line(s: &SnapshotInfo) -> String {
 
 fn created_ui(ui: &mut egui::Ui, r: &CreateReport) {
     ui.label(format!(
-        "Snapshot {} of the {} disk taken: {} in {}; {} read and checksummed, {} unchanged since the last snapshot.",
+        "Snapshot {} taken: {} disk, {} in {}; {} read and checksummed, {} unchanged since the last snapshot.",
         r.snapshot_id,
         r.fs_type,
         count(r.files, "file", "files"),
