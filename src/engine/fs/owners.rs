@@ -60,6 +60,36 @@ pub fn live_map(
     Ok((out, structures))
 }
 
+/// The sectors (512 bytes, whole ones inside) of the file system's structures in `path`,
+/// sorted, not overlapping, at most `MAX_RUNS`: empty when no file system is recognised.
+/// Only reads metadata (boot sector, FATs, directories).
+pub fn structure_sectors(path: &Path) -> Vec<(u64, u64)> {
+    let Ok(vol) = super::open(path, None) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u64, u64)> = vol
+        .structures()
+        .iter()
+        .map(|s| {
+            (
+                s.byte_start.div_ceil(512),
+                (s.byte_start + s.byte_len) / 512,
+            )
+        })
+        .filter(|(a, b)| a < b)
+        .take(MAX_RUNS)
+        .collect();
+    out.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(out.len());
+    for (a, b) in out {
+        match merged.last_mut() {
+            Some(l) if a <= l.1 => l.1 = l.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
 /// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it; a
 /// device's in the user's data folder (`…/seqbox/snapshots/`), where it outlives a reboot.
 pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
