@@ -356,3 +356,111 @@ fn the_map_names_fat_files_and_structures() {
         ]
     );
 }
+
+#[test]
+fn the_hover_list_holds_files_and_structures_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("f.img");
+    mkfs(&img, 12, 1, 1440);
+    put(&img, "/one.txt", &bytes(1200, 1));
+    let runs = fs::owners::owner_runs(&img, &CancelFlag::default()).unwrap();
+    let at = |b: u64| {
+        let r = fs::owners::owners_between(&runs, b, b + 1, 1);
+        (r[0].kind, String::from_utf8_lossy(&r[0].path).into_owned())
+    };
+    assert_eq!(at(600), (fs::RunKind::Structure, "FAT copy 1".into()));
+    assert_eq!(
+        at(19 * 512),
+        (fs::RunKind::Structure, "root directory".into())
+    );
+    assert_eq!(at(33 * 512), (fs::RunKind::Data, "/one.txt".into()));
+    assert!(
+        runs.windows(2)
+            .all(|w| w[0].byte_start + w[0].byte_len <= w[1].byte_start)
+    );
+}
+
+/// A scan of a FAT image draws the boot sector, FATs and root directory as file-system
+/// structures, and the files' clusters as other data.
+#[test]
+fn a_scan_classes_fat_structures_apart() {
+    use seqbox::engine::catalog::{Catalog, SectorClass};
+    use seqbox::engine::scan::{self, ScanOpts};
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("f.img");
+    mkfs(&img, 12, 1, 1440);
+    put(&img, "/one.txt", &bytes(1200, 1));
+    let cat = dir.path().join("c.sqlite");
+    let opts = ScanOpts {
+        sources: vec![img.clone()],
+        catalog: cat.clone(),
+        password: None,
+        from: None,
+        to: None,
+        uids: Vec::new(),
+    };
+    scan::run(&opts, &CancelFlag::default(), &|_| {}).expect("scan");
+    let c = Catalog::open_existing(&cat).unwrap();
+    let runs = c.runs(1, 0, 2880).unwrap();
+    let class_at = |s: u64| {
+        runs.iter()
+            .find(|r| r.start_sector <= s && s < r.start_sector + r.sectors)
+            .map(|r| r.class)
+    };
+    // Boot sector, the first sectors of both FATs and of the root directory hold data.
+    for s in [0, 1, 10, 19] {
+        assert_eq!(
+            class_at(s),
+            Some(SectorClass::FsStructure),
+            "sector {s}: {runs:?}"
+        );
+    }
+    // The file's clusters stay other data; the free data area is empty.
+    let c1 = clusters(&img, "/one.txt")[0].0;
+    assert_eq!(class_at(33 + c1 - 2), Some(SectorClass::Other));
+    assert_eq!(class_at(2000), Some(SectorClass::Empty));
+}
+
+/// A FAT volume inside an MBR disk is found at its partition; two are listed, not guessed.
+#[test]
+fn fat_in_mbr_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let vol = dir.path().join("v.img");
+    mkfs(&vol, 16, 1, 8192);
+    let data = bytes(7000, 5);
+    put(&vol, "/in a partition.bin", &data);
+    let v = std::fs::read(&vol).unwrap();
+    let disk = |parts: &[u32]| {
+        let mut d = vec![0u8; (1 << 20) * (1 + 9 * parts.len())];
+        for (i, &start) in parts.iter().enumerate() {
+            let e = &mut d[446 + 16 * i..462 + 16 * i];
+            e[4] = 0x06;
+            e[8..12].copy_from_slice(&start.to_le_bytes());
+            e[12..16].copy_from_slice(&((v.len() / 512) as u32).to_le_bytes());
+            let at = start as usize * 512;
+            d[at..at + v.len()].copy_from_slice(&v);
+        }
+        d[510] = 0x55;
+        d[511] = 0xAA;
+        d
+    };
+    let one = dir.path().join("one.img");
+    std::fs::write(&one, disk(&[2048])).unwrap();
+    let db = dir.path().join("s.sqlite");
+    let rep = snap(&one, &db);
+    assert_eq!(
+        (rep.fs_type, rep.partition_offset),
+        (FsType::Fat16, 1 << 20)
+    );
+    let r = recover(&db, &one, &dir.path().join("out"), &[]);
+    assert_eq!(r.identical, 1, "{r:?}");
+    assert!(std::fs::read(dir.path().join("out/in a partition.bin")).unwrap() == data);
+    let two = dir.path().join("two.img");
+    std::fs::write(&two, disk(&[2048, 2048 + 18432])).unwrap();
+    let e = fs::open(&two, None).err().expect("several").to_string();
+    assert!(
+        e.contains("partition 1 at byte 1048576 (8 MiB, FAT)")
+            && e.contains("partition 2 at byte 10485760 (8 MiB, FAT)"),
+        "{e}"
+    );
+}

@@ -60,6 +60,36 @@ pub fn live_map(
     Ok((out, structures))
 }
 
+/// The sectors (512 bytes, whole ones inside) of the file system's structures in `path`,
+/// sorted, not overlapping, at most `MAX_RUNS`: empty when no file system is recognised.
+/// Only reads metadata (boot sector, FATs, directories).
+pub fn structure_sectors(path: &Path) -> Vec<(u64, u64)> {
+    let Ok(vol) = super::open(path, None) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u64, u64)> = vol
+        .structures()
+        .iter()
+        .map(|s| {
+            (
+                s.byte_start.div_ceil(512),
+                (s.byte_start + s.byte_len) / 512,
+            )
+        })
+        .filter(|(a, b)| a < b)
+        .take(MAX_RUNS)
+        .collect();
+    out.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(out.len());
+    for (a, b) in out {
+        match merged.last_mut() {
+            Some(l) if a <= l.1 => l.1 = l.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
 /// Where the app keeps an image's snapshot by default: `IMAGE.snapshot.sqlite` beside it; a
 /// device's in the user's data folder (`…/seqbox/snapshots/`), where it outlives a reboot.
 pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
@@ -74,10 +104,31 @@ pub fn default_snapshot_path(image: &Path) -> std::path::PathBuf {
     }
 }
 
-/// Owner runs from the live metadata, or else from the latest snapshot of this image in its
-/// default snapshot file (for a disk whose file system is damaged now).
+/// Owner runs and the file system's structures (as runs of kind `Structure`, named by what
+/// they are) in one sorted list: what the map's hover reads.
+pub fn live_map_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
+    let (mut runs, structures) = live_map(image, cancel)?;
+    // Directory clusters of FAT are structures; a structure overlapping a file's run is left
+    // to the file (owners_between needs runs that do not overlap).
+    let extra: Vec<OwnerRun> = structures
+        .into_iter()
+        .filter(|s| owners_between(&runs, s.byte_start, s.byte_start + s.byte_len, 1).is_empty())
+        .map(|s| OwnerRun {
+            byte_start: s.byte_start,
+            byte_len: s.byte_len,
+            path: s.what.into_bytes(),
+            kind: RunKind::Structure,
+        })
+        .collect();
+    runs.extend(extra.into_iter().take(MAX_RUNS.saturating_sub(runs.len())));
+    runs.sort_by_key(|r| r.byte_start);
+    Ok(runs)
+}
+
+/// Owner runs (and structures) from the live metadata, or else from the latest snapshot of
+/// this image in its default snapshot file (for a disk whose file system is damaged now).
 pub fn owner_runs(image: &Path, cancel: &CancelFlag) -> Result<Vec<OwnerRun>, Error> {
-    let live = live_owner_runs(image, cancel);
+    let live = live_map_runs(image, cancel);
     if live.is_ok() {
         return live;
     }

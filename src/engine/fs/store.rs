@@ -149,6 +149,8 @@ pub enum RunKind {
     Unwritten,
     /// An extent-tree or indirect block of the file.
     Mapping,
+    /// A file-system structure (boot sector, FAT, directory, `$MFT` …); `path` names it.
+    Structure,
 }
 
 /// A region of the image (byte offsets including the partition offset) owned by a file.

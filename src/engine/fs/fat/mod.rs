@@ -174,7 +174,11 @@ impl FatVolume {
             }
             return Vec::new();
         }
-        let need = e.size.div_ceil(self.bpb.cluster_size).max(1);
+        // An empty file that still names a cluster owns none of it.
+        let need = e.size.div_ceil(self.bpb.cluster_size);
+        if need == 0 {
+            return Vec::new();
+        }
         let c = self.chain(e.first_cluster, need, id, place, p);
         if c.clusters < need {
             p.push(Problem::new(
