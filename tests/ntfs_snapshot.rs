@@ -193,3 +193,46 @@ fn the_map_names_each_fragment_and_the_file_system_structures() {
         }
     }
 }
+
+/// A scan of an NTFS image draws the boot sector, `$MFT` and `$Bitmap` as file-system
+/// structures and the photo's clusters as other data.
+#[test]
+fn a_scan_classes_ntfs_structures_apart() {
+    use seqbox::engine::catalog::{Catalog, SectorClass};
+    use seqbox::engine::scan::{self, ScanOpts};
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let cat = dir.path().join("c.sqlite");
+    let opts = ScanOpts {
+        sources: vec![b.img.clone()],
+        catalog: cat.clone(),
+        password: None,
+        from: None,
+        to: None,
+        uids: Vec::new(),
+    };
+    scan::run(&opts, &CancelFlag::default(), &|_| {}).expect("scan");
+    let c = Catalog::open_existing(&cat).unwrap();
+    let runs = c.runs(1, 0, 24 << 11).unwrap();
+    let class_at = |s: u64| {
+        runs.iter()
+            .find(|r| r.start_sector <= s && s < r.start_sector + r.sectors)
+            .map(|r| r.class)
+    };
+    let v = seqbox::engine::fs::open(&b.img, None).unwrap();
+    let structures = v.structures();
+    for what in ["$Boot", "$MFT", "$Bitmap"] {
+        let s = structures.iter().find(|s| s.what == what).unwrap();
+        assert_eq!(
+            class_at(s.byte_start / 512),
+            Some(SectorClass::FsStructure),
+            "{what} at byte {}",
+            s.byte_start
+        );
+    }
+    let (_, lcn, _) = b.plan[0];
+    assert_eq!(
+        class_at(lcn as u64 * CLUSTER / 512),
+        Some(SectorClass::Other)
+    );
+}
