@@ -135,6 +135,43 @@ fn a_deleted_record_keeps_its_path_and_runs() {
 }
 
 #[test]
+fn hard_links_are_several_paths_and_dos_aliases_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    ntfsimg::add_name(&b.img, PHOTO, "PHOTO~1.JPG", 2);
+    ntfsimg::add_name(&b.img, PHOTO, "again.jpg", 1);
+    let n = record_of(&b.img, PHOTO);
+    // ntfs-3g reads the record with its three names.
+    let info = ntfsimg::run(
+        std::process::Command::new(ntfsimg::tool("ntfsinfo"))
+            .arg("-F")
+            .arg(PHOTO)
+            .arg(&b.img),
+        "ntfsinfo",
+    );
+    let info = String::from_utf8_lossy(&info);
+    for name in ["'photo.jpg'", "'again.jpg'", "'PHOTO~1.JPG'"] {
+        assert!(info.contains(name), "{name}: {info}");
+    }
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    let f = &t.files[&n];
+    assert_eq!(
+        f.paths,
+        vec![b"/again.jpg".to_vec(), PHOTO.as_bytes().to_vec()]
+    );
+    assert_eq!(read(&v, f), b.files[PHOTO]);
+    // Through the trait: one file, two paths (nlink 2).
+    let tree = seqbox::engine::fs::Volume::walk(
+        &seqbox::engine::fs::ntfs::NtfsVolume::new(v),
+        &CancelFlag::new(),
+    )
+    .unwrap();
+    let rec = tree.files.iter().find(|r| r.id == n).unwrap();
+    assert_eq!((rec.paths.len(), rec.nlink), (2, 2));
+}
+
+#[test]
 fn a_volume_inside_an_mbr_partition_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(dir.path());

@@ -403,3 +403,38 @@ pub fn build_labelled(dir: &Path, name: &str, label: &str) -> Built {
     fragment(&img, PHOTO, &plan);
     Built { img, files, plan }
 }
+
+/// Give the file at `path` another `$FILE_NAME` in the root directory (a hard link when
+/// `namespace` is 0/1/3, a DOS alias when 2): a copy of its first name attribute with the new
+/// name, inserted after it (the record's later attributes shift; fixups redone). The root
+/// index is not updated: the walk reads names from the records.
+pub fn add_name(img: &Path, path: &str, name: &str, namespace: u8) {
+    let n = record_of(img, path);
+    let mut rec = Record::read(img, n);
+    let a = rec.attr(0x30);
+    let len = u32::from_le_bytes(rec.b[a + 4..a + 8].try_into().unwrap()) as usize;
+    let voff = u16::from_le_bytes([rec.b[a + 0x14], rec.b[a + 0x15]]) as usize;
+    let units: Vec<u16> = name.encode_utf16().collect();
+    let vlen = 0x42 + 2 * units.len();
+    let new_len = (voff + vlen).div_ceil(8) * 8;
+    let mut attr = vec![0u8; new_len];
+    attr[..voff + 0x42].copy_from_slice(&rec.b[a..a + voff + 0x42]);
+    attr[4..8].copy_from_slice(&(new_len as u32).to_le_bytes());
+    attr[0x10..0x14].copy_from_slice(&(vlen as u32).to_le_bytes());
+    let instance = u16::from_le_bytes([rec.b[0x28], rec.b[0x29]]);
+    attr[0x0E..0x10].copy_from_slice(&instance.to_le_bytes());
+    rec.b[0x28..0x2A].copy_from_slice(&(instance + 1).to_le_bytes());
+    attr[voff + 0x40] = units.len() as u8;
+    attr[voff + 0x41] = namespace;
+    for (i, u) in units.iter().enumerate() {
+        attr[voff + 0x42 + 2 * i..voff + 0x44 + 2 * i].copy_from_slice(&u.to_le_bytes());
+    }
+    let used = u32::from_le_bytes(rec.b[0x18..0x1C].try_into().unwrap()) as usize;
+    assert!(used + new_len <= 1024, "no room for another name");
+    let at = a + len;
+    let tail = rec.b[at..used].to_vec();
+    rec.b[at..at + new_len].copy_from_slice(&attr);
+    rec.b[at + new_len..at + new_len + tail.len()].copy_from_slice(&tail);
+    rec.b[0x18..0x1C].copy_from_slice(&((used + new_len) as u32).to_le_bytes());
+    rec.write(img);
+}
