@@ -172,6 +172,32 @@ fn hard_links_are_several_paths_and_dos_aliases_are_dropped() {
 }
 
 #[test]
+fn a_fragmented_mft_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let to = b.plan.iter().map(|r| r.1 as u64 + r.2).max().unwrap() + 20;
+    // Records 64 on (the files') then live in the second fragment.
+    let runs = ntfsimg::fragment_mft(&b.img, 12, to);
+    for (path, content) in &b.files {
+        assert_eq!(&cat(&b.img, path), content, "ntfs-3g: {path}");
+    }
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert_eq!(as3(&v.mft_runs), runs);
+    assert_eq!(t.files.len(), b.files.len());
+    for (path, content) in &b.files {
+        assert_eq!(&read(&v, by_path(&t, path)), content, "{path}");
+    }
+    let mft: Vec<u64> = t
+        .structures
+        .iter()
+        .filter(|s| s.what == "$MFT")
+        .map(|s| s.start)
+        .collect();
+    assert_eq!(mft, vec![runs[0].1 as u64 * CLUSTER, to * CLUSTER]);
+}
+
+#[test]
 fn a_volume_inside_an_mbr_partition_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(dir.path());

@@ -183,7 +183,11 @@ fn cluster_bitmap(img: &Path) -> Vec<Run3> {
 }
 
 pub fn cluster_used(img: &Path, lcn: u64) -> bool {
-    let runs = cluster_bitmap(img);
+    used_in(img, &cluster_bitmap(img), lcn)
+}
+
+/// [`cluster_used`] with `$Bitmap`'s runs already known (no ntfs-3g call).
+fn used_in(img: &Path, runs: &[Run3], lcn: u64) -> bool {
     let (vcn, l, _) = runs[0];
     let pos = l as u64 * CLUSTER + lcn / 8 - vcn * CLUSTER;
     read_at(img, pos, 1)[0] & (1 << (lcn % 8)) != 0
@@ -233,19 +237,25 @@ impl Record {
         }
     }
 
-    /// Replace the mapping pairs of the non-resident `$DATA` (the record's last attribute).
+    /// Replace the mapping pairs of the non-resident `$DATA`; the attributes after it move.
     pub fn set_data_runs(&mut self, runs: &[Run3]) {
         let a = self.attr(0x80);
+        let old_len = u32::from_le_bytes(self.b[a + 4..a + 8].try_into().unwrap()) as usize;
+        let used = u32::from_le_bytes(self.b[0x18..0x1C].try_into().unwrap()) as usize;
+        let tail = self.b[a + old_len..used].to_vec();
         let mp = u16::from_le_bytes([self.b[a + 0x20], self.b[a + 0x21]]) as usize;
         let pairs = encode_runs(runs);
         let len = (mp + pairs.len()).div_ceil(8) * 8;
-        let end = a + len;
-        assert!(end + 8 <= 1024 - 8, "runs do not fit the record");
-        self.b[a + mp..end].fill(0);
+        let new_used = used - old_len + len;
+        assert!(new_used <= 1024 - 8, "runs do not fit the record");
+        self.b[a + mp..a + len.max(old_len)].fill(0);
         self.b[a + mp..a + mp + pairs.len()].copy_from_slice(&pairs);
         self.b[a + 4..a + 8].copy_from_slice(&(len as u32).to_le_bytes());
-        self.b[end..end + 8].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]);
-        self.b[0x18..0x1C].copy_from_slice(&((end + 8) as u32).to_le_bytes());
+        self.b[a + len..a + len + tail.len()].copy_from_slice(&tail);
+        if new_used < used {
+            self.b[new_used..used].fill(0);
+        }
+        self.b[0x18..0x1C].copy_from_slice(&(new_used as u32).to_le_bytes());
     }
 }
 
@@ -437,4 +447,37 @@ pub fn add_name(img: &Path, path: &str, name: &str, namespace: u8) {
     rec.b[at + new_len..at + new_len + tail.len()].copy_from_slice(&tail);
     rec.b[0x18..0x1C].copy_from_slice(&((used + new_len) as u32).to_le_bytes());
     rec.write(img);
+}
+
+/// Move `$MFT`'s clusters from VCN `keep` on to `to_lcn` (free now): data copied, `$Bitmap`
+/// updated, the old clusters scrambled, record 0's runs rewritten in `$MFT` and in
+/// `$MFTMirr`. `$MFT` is then in two fragments; ntfs-3g must still read every file.
+pub fn fragment_mft(img: &Path, keep: u64, to_lcn: u64) -> Vec<Run3> {
+    let old = record_runs(img, 0, "0x80");
+    assert_eq!(old.len(), 1, "$MFT starts in one run: {old:?}");
+    let (_, lcn, len) = old[0];
+    let lcn = lcn as u64;
+    let bitmap = cluster_bitmap(img);
+    let mirror = record_runs(img, 1, "0x80")[0].1 as u64 * CLUSTER;
+    let mut rec = Record::read(img, 0);
+    for i in keep..len {
+        assert!(!used_in(img, &bitmap, to_lcn + i - keep));
+        let data = read_at(img, (lcn + i) * CLUSTER, CLUSTER as usize);
+        scribble(img, (to_lcn + i - keep) * CLUSTER, &data);
+        set_bit(img, &bitmap, to_lcn + i - keep, true);
+        set_bit(img, &bitmap, lcn + i, false);
+        scribble(img, (lcn + i) * CLUSTER, &vec![0xEE; CLUSTER as usize]);
+    }
+    let runs = vec![(0, lcn as i64, keep), (keep, to_lcn as i64, len - keep)];
+    rec.set_data_runs(&runs);
+    rec.write(img);
+    // The mirror's record 0 gets the same bytes (fixups included).
+    let fixed = read_at(img, lcn * CLUSTER, 1024);
+    scribble(img, mirror, &fixed);
+    assert_eq!(
+        record_runs(img, 0, "0x80"),
+        runs,
+        "ntfs-3g reads the new $MFT runs"
+    );
+    runs
 }
