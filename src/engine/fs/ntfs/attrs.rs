@@ -254,3 +254,77 @@ pub fn merge(
         encrypted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::fs::ntfs::RunKind;
+
+    fn piece(first: u64, runs: &[(u64, u64)], size: u64) -> Piece {
+        let mut vcn = first;
+        let runs = runs
+            .iter()
+            .map(|&(lcn, len)| {
+                let r = Run {
+                    logical: vcn,
+                    physical: lcn,
+                    len,
+                    kind: RunKind::Data,
+                };
+                vcn += len;
+                r
+            })
+            .collect();
+        Piece {
+            resident: None,
+            runs,
+            size,
+            first_vcn: first,
+            end_vcn: vcn,
+            compressed: false,
+            encrypted: false,
+        }
+    }
+
+    #[test]
+    fn pieces_from_extension_records_join_in_vcn_order() {
+        // The piece of an extension record (VCN 12 on) may be read before the base's.
+        let pieces = vec![
+            piece(12, &[(500, 10)], 0),
+            piece(0, &[(100, 4), (200, 8)], 90_000),
+        ];
+        let mut problems = Vec::new();
+        let Some(Data::NonResident { runs, size, .. }) =
+            merge(pieces, Some(4096), 70, &mut problems)
+        else {
+            panic!("not merged")
+        };
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(size, 90_000);
+        let got: Vec<(u64, u64, u64)> = runs
+            .iter()
+            .map(|r| (r.logical, r.physical, r.len))
+            .collect();
+        // 90 000 bytes need 22 clusters: the last run is cut to 10.
+        assert_eq!(got, vec![(0, 100, 4), (4, 200, 8), (12, 500, 10)]);
+    }
+
+    #[test]
+    fn a_gap_or_an_overlap_between_pieces_is_a_problem() {
+        let mut problems = Vec::new();
+        let gap = vec![piece(0, &[(100, 4)], 40_960), piece(6, &[(300, 4)], 0)];
+        let Some(Data::NonResident { runs, .. }) = merge(gap, Some(4096), 70, &mut problems) else {
+            panic!("not merged")
+        };
+        assert_eq!(runs.len(), 2, "the later piece is kept past the hole");
+        assert!(problems[0].what.contains("do not join"), "{problems:?}");
+        let mut problems = Vec::new();
+        let overlap = vec![piece(0, &[(100, 4)], 16_384), piece(2, &[(300, 4)], 0)];
+        let Some(Data::NonResident { runs, .. }) = merge(overlap, Some(4096), 70, &mut problems)
+        else {
+            panic!("not merged")
+        };
+        assert_eq!(runs.len(), 1, "an overlapping piece is dropped");
+        assert_eq!(problems.len(), 1);
+    }
+}
