@@ -198,6 +198,27 @@ fn a_fragmented_mft_is_followed() {
 }
 
 #[test]
+fn data_runs_continued_in_an_extension_record_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let n = record_of(&b.img, PHOTO);
+    // Runs 3… (from VCN 12) move to record 40, a free (formatted, not in use) slot.
+    ntfsimg::split_into_extension(&b.img, PHOTO, &b.plan, 3, 40);
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert!(
+        !t.files.contains_key(&40),
+        "an extension record is not a file"
+    );
+    let f = &t.files[&n];
+    let Data::NonResident { runs, .. } = &f.data else {
+        panic!("resident")
+    };
+    assert_eq!(as3(runs), b.plan);
+    assert_eq!(read(&v, f), b.files[PHOTO]);
+}
+
+#[test]
 fn a_volume_inside_an_mbr_partition_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(dir.path());

@@ -481,3 +481,46 @@ pub fn fragment_mft(img: &Path, keep: u64, to_lcn: u64) -> Vec<Run3> {
     );
     runs
 }
+
+/// Move the `$DATA` runs of `path` from run index `split` on into a new extension record
+/// `ext` (a free slot inside `$MFT`'s data size), as NTFS does when a file's runs outgrow its record. The base
+/// record keeps the first runs; no `$ATTRIBUTE_LIST` is written (ntfs-3g will not follow it —
+/// our reader groups records by their base reference, so it must).
+pub fn split_into_extension(img: &Path, path: &str, runs: &[Run3], split: usize, ext: u64) {
+    let base = record_of(img, path);
+    let mut rec = Record::read(img, base);
+    let seq = u16::from_le_bytes([rec.b[16], rec.b[17]]);
+    rec.set_data_runs(&runs[..split]);
+    rec.write(img);
+    let pos = record_pos(img, ext);
+    let mut b = vec![0u8; 1024];
+    b[..4].copy_from_slice(b"FILE");
+    b[4..6].copy_from_slice(&0x30u16.to_le_bytes());
+    b[6..8].copy_from_slice(&3u16.to_le_bytes());
+    b[16..18].copy_from_slice(&1u16.to_le_bytes());
+    b[0x14..0x16].copy_from_slice(&0x38u16.to_le_bytes());
+    b[0x16..0x18].copy_from_slice(&1u16.to_le_bytes());
+    b[0x1C..0x20].copy_from_slice(&1024u32.to_le_bytes());
+    let reference = base | (u64::from(seq) << 48);
+    b[0x20..0x28].copy_from_slice(&reference.to_le_bytes());
+    b[0x28..0x2A].copy_from_slice(&1u16.to_le_bytes());
+    // A non-resident, unnamed $DATA from the split's VCN; sizes only in the base's piece.
+    let a = 0x38;
+    let (first, _, _) = runs[split];
+    let (lv, _, ln) = runs[runs.len() - 1];
+    let pairs = encode_runs(&runs[split..]);
+    let len = (0x40 + pairs.len()).div_ceil(8) * 8;
+    b[a..a + 4].copy_from_slice(&0x80u32.to_le_bytes());
+    b[a + 4..a + 8].copy_from_slice(&(len as u32).to_le_bytes());
+    b[a + 8] = 1;
+    b[a + 0x0A..a + 0x0C].copy_from_slice(&0x40u16.to_le_bytes());
+    b[a + 0x10..a + 0x18].copy_from_slice(&first.to_le_bytes());
+    b[a + 0x18..a + 0x20].copy_from_slice(&(lv + ln - 1).to_le_bytes());
+    b[a + 0x20..a + 0x22].copy_from_slice(&0x40u16.to_le_bytes());
+    b[a + 0x40..a + 0x40 + pairs.len()].copy_from_slice(&pairs);
+    let end = a + len;
+    b[end..end + 4].copy_from_slice(&0xFFFF_FFFFu32.to_le_bytes());
+    b[0x18..0x1C].copy_from_slice(&((end + 8) as u32).to_le_bytes());
+    Record { pos, b }.write(img);
+    set_bit(img, &record_runs(img, 0, "0xb0"), ext, true);
+}
