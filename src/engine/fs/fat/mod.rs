@@ -352,6 +352,9 @@ impl Volume for FatVolume {
             ..Tree::default()
         };
         let mut seen = HashSet::new();
+        if let DirAt::Chain(root) = self.root() {
+            seen.insert(root);
+        }
         let mut queue = VecDeque::from([(self.root(), b"/".to_vec())]);
         while let Some((at, path)) = queue.pop_front() {
             cancel.check()?;
