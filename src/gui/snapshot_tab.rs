@@ -453,15 +453,16 @@ fn recover_groups(
     all.ok_or_else(|| Error::Invalid("nothing to recover".into()))
 }
 
-/// "Snapshot 2 of /disk.img — taken Mon 30 Nov 2026, 14:05 — 120 files, 1.2 GiB"
+/// "Snapshot 2 of /disk.img — taken Mon 30 Nov 2026, 14:05 — 120 files, 1.2 GiB, FAT32"
 fn snapshot_line(s: &SnapshotInfo) -> String {
     format!(
-        "Snapshot {} of {} — taken {} — {}, {}{}",
+        "Snapshot {} of {} — taken {} — {}, {}, {}{}",
         s.id,
         s.image.display(),
         super::when::local(s.taken_at),
         count(s.files, "file", "files"),
         human(s.bytes),
+        s.fs_type,
         if s.fingerprinted {
             ""
         } else {

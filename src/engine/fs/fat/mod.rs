@@ -21,6 +21,9 @@ use std::io;
 use std::path::Path;
 use std::sync::Mutex;
 
+/// The largest directory FAT allows: 65 536 entries of 32 bytes.
+const MAX_DIR_BYTES: u64 = 65_536 * 32;
+
 /// Where a directory's entries are: the fixed FAT12/16 root, or a cluster chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum DirAt {
@@ -114,7 +117,7 @@ impl FatVolume {
                 (b, starts)
             }
             DirAt::Chain(first) => {
-                let c = self.chain(first, u64::MAX, 0, place, p);
+                let c = self.dir_chain(first, place, p);
                 let cs = self.bpb.cluster_size;
                 let mut b = Vec::new();
                 let mut starts = Vec::new();
@@ -131,6 +134,21 @@ impl FatVolume {
                 (b, starts)
             }
         }
+    }
+
+    /// A directory's clusters: at most the 65 536 entries FAT allows (2 MiB), so a hostile
+    /// chain cannot make a directory as big as the volume.
+    fn dir_chain(&self, first: u32, place: &str, p: &mut Vec<Problem>) -> Chain {
+        let limit = (MAX_DIR_BYTES).div_ceil(self.bpb.cluster_size);
+        let c = self.chain(first, limit, 0, place, p);
+        if c.clusters >= limit && !c.broken && self.fat.next(last_cluster(&c)) != Next::End {
+            p.push(Problem::new(
+                0,
+                "directory longer than FAT allows (65 536 entries); the rest is not read",
+                place,
+            ));
+        }
+        c
     }
 
     /// Volume byte offset of block `b`.
@@ -352,6 +370,9 @@ impl Volume for FatVolume {
             ..Tree::default()
         };
         let mut seen = HashSet::new();
+        if let DirAt::Chain(root) = self.root() {
+            seen.insert(root);
+        }
         let mut queue = VecDeque::from([(self.root(), b"/".to_vec())]);
         while let Some((at, path)) = queue.pop_front() {
             cancel.check()?;
@@ -429,7 +450,7 @@ impl Volume for FatVolume {
         let mut seen = HashSet::new();
         while let Some((at, path)) = dirs.pop() {
             if let DirAt::Chain(first) = at {
-                let c = self.chain(first, u64::MAX, 0, "", &mut Vec::new());
+                let c = self.dir_chain(first, "", &mut Vec::new());
                 for (s, n) in c.runs {
                     out.push(Structure {
                         byte_start: self.info.block_origin + (u64::from(s) - 2) * b.cluster_size,
