@@ -219,6 +219,46 @@ fn data_runs_continued_in_an_extension_record_are_joined() {
 }
 
 #[test]
+fn a_sparse_run_is_a_hole_read_as_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let n = record_of(&b.img, PHOTO);
+    // The third fragment (clusters 7–11) becomes a sparse run in a sparse attribute.
+    let mut runs = b.plan.clone();
+    runs[2].1 = -1;
+    let mut rec = Record::read(&b.img, n);
+    rec.set_data_runs(&runs);
+    let a = rec.attr(0x80);
+    rec.b[a + 0x0D] |= 0x80; // attribute flags: sparse
+    let si = rec.attr(0x10);
+    let v_off = si + u16::from_le_bytes([rec.b[si + 0x14], rec.b[si + 0x15]]) as usize;
+    rec.b[v_off + 0x21] |= 0x02; // file attributes: FILE_ATTRIBUTE_SPARSE_FILE (0x200)
+    rec.write(&b.img);
+    assert_eq!(data_runs(&b.img, PHOTO), runs, "ntfs-3g reads the hole");
+    let mut want = b.files[PHOTO].clone();
+    want[7 * CLUSTER as usize..12 * CLUSTER as usize].fill(0);
+    assert_eq!(cat(&b.img, PHOTO), want, "ntfs-3g reads zeros there");
+    let (v, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    let f = &t.files[&n];
+    let Data::NonResident { runs: got, .. } = &f.data else {
+        panic!("resident")
+    };
+    assert_eq!(got[2].kind, RunKind::Sparse);
+    assert_eq!(as3(got), runs);
+    assert_eq!(read(&v, f), want);
+    // Through the trait the hole is a gap between extents.
+    let tree = seqbox::engine::fs::Volume::walk(
+        &seqbox::engine::fs::ntfs::NtfsVolume::new(v),
+        &CancelFlag::new(),
+    )
+    .unwrap();
+    let rec = tree.files.iter().find(|r| r.id == n).unwrap();
+    let logical: Vec<u64> = rec.extents.iter().map(|e| e.logical).collect();
+    assert_eq!(logical, vec![0, 4, 12, 14, 18]);
+}
+
+#[test]
 fn a_volume_inside_an_mbr_partition_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(dir.path());
