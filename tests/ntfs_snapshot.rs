@@ -236,3 +236,51 @@ fn a_scan_classes_ntfs_structures_apart() {
         Some(SectorClass::Other)
     );
 }
+
+/// A compressed file is recorded, but recovery says it cannot be verified: never "identical".
+#[test]
+fn a_compressed_file_is_never_called_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let b = build(d);
+    let n = common::ntfsimg::record_of(&b.img, "/b.bin");
+    let mut rec = common::ntfsimg::Record::read(&b.img, n);
+    let a = rec.attr(0x80);
+    rec.b[a + 0x0C] |= 0x01; // attribute flags: compressed
+    rec.b[a + 0x22] = 4;
+    rec.write(&b.img);
+    let out = seqbox(
+        &[
+            "snapshot",
+            "create",
+            b.img.to_str().unwrap(),
+            "-o",
+            "s.sqlite",
+        ],
+        d,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out, d));
+    let out = seqbox(
+        &[
+            "snapshot",
+            "recover",
+            "s.sqlite",
+            b.img.to_str().unwrap(),
+            "--path",
+            "/b.bin",
+            "--out",
+            "r",
+        ],
+        d,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out, d));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("/b.bin: lost — it cannot be verified against the snapshot")
+            && text.contains("compressed by NTFS")
+            && !text.contains("has changed"),
+        "{text}"
+    );
+}

@@ -346,6 +346,7 @@ fn recover_file(
     };
     let mut covered = 0u64;
     let (mut reused_intact, mut erased, mut unknown) = (0u64, 0u64, 0u64);
+    let mut compressed = 0u64;
     let mut buf = Vec::new();
     for e in extents {
         covered += e.length;
@@ -360,7 +361,7 @@ fn recover_file(
                     w.damaged_blocks.push((l, Loss::Unknown));
                 }
             }
-            unknown += 1;
+            compressed += 1;
             continue;
         }
         let mut done = 0;
@@ -451,6 +452,13 @@ fn recover_file(
         w.verdict
             .reasons
             .push("Part of this file could not be read when the snapshot was taken, so it cannot be verified.".into());
+    }
+    if compressed > 0 {
+        w.verdict.reasons.push(
+            "This file is compressed by NTFS: its clusters were recorded as they lie on the disk, \
+             but they cannot be decompressed here, so it cannot be written out or verified."
+                .into(),
+        );
     }
     if reused_intact > 0 {
         w.verdict
