@@ -258,6 +258,78 @@ fn a_sparse_run_is_a_hole_read_as_zeros() {
     assert_eq!(logical, vec![0, 4, 12, 14, 18]);
 }
 
+/// Point the photo's `$FILE_NAME` at record `parent` with sequence number `seq`.
+fn set_parent(img: &Path, photo: u64, parent: u64, seq: u16) {
+    let mut rec = Record::read(img, photo);
+    let a = rec.attr(0x30);
+    let v_off = a + u16::from_le_bytes([rec.b[a + 0x14], rec.b[a + 0x15]]) as usize;
+    let reference = parent | (u64::from(seq) << 48);
+    rec.b[v_off..v_off + 8].copy_from_slice(&reference.to_le_bytes());
+    rec.write(img);
+}
+
+#[test]
+fn paths_follow_parent_directories_and_catch_reused_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let photo = record_of(&b.img, PHOTO);
+    // /b.bin's record made a directory (flag 0x02), the photo's name moved under it.
+    let folder = record_of(&b.img, "/b.bin");
+    let pos = record_pos(&b.img, folder);
+    let mut flags = ntfsimg::read_at(&b.img, pos + 22, 2);
+    flags[0] |= 2;
+    scribble(&b.img, pos + 22, &flags);
+    let seq = u16::from_le_bytes(ntfsimg::read_at(&b.img, pos + 16, 2).try_into().unwrap());
+    set_parent(&b.img, photo, folder, seq);
+    let (_, t) = tree(&b.img);
+    assert!(t.problems.is_empty(), "{:?}", t.problems);
+    assert_eq!(t.files[&photo].paths, vec![b"/b.bin/photo.jpg".to_vec()]);
+    assert!(!t.files.contains_key(&folder), "a directory is not a file");
+    assert_eq!(t.dirs, 1);
+    // The same parent with another sequence number: the folder was deleted and its record
+    // reused since — the photo's place is unknown.
+    set_parent(&b.img, photo, folder, seq + 1);
+    let (_, t) = tree(&b.img);
+    let p = t.problems.iter().find(|p| p.ino == photo).unwrap();
+    assert!(p.what.contains("was reused"), "{p}");
+    assert_eq!(
+        t.files[&photo].paths,
+        vec![b"/$OrphanFiles/photo.jpg".to_vec()]
+    );
+}
+
+#[test]
+fn times_are_those_ntfs_3g_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(dir.path());
+    let (_, t) = tree(&b.img);
+    let info = ntfsimg::run(
+        std::process::Command::new(ntfsimg::tool("ntfsinfo"))
+            .arg("-F")
+            .arg("/a.bin")
+            .arg(&b.img),
+        "ntfsinfo",
+    );
+    let info = String::from_utf8_lossy(&info);
+    // The first "File Altered Time" is $STANDARD_INFORMATION's (seconds, UTC).
+    let shown = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("File Altered Time:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let secs = ntfsimg::run(
+        std::process::Command::new("date")
+            .args(["-u", "-d", &shown, "+%s"])
+            .env("TZ", "UTC"),
+        "date",
+    );
+    let secs: i64 = String::from_utf8_lossy(&secs).trim().parse().unwrap();
+    let f = by_path(&t, "/a.bin");
+    assert_eq!(f.times.modified.div_euclid(1_000_000_000), secs, "{shown}");
+    assert!(f.times.created <= f.times.modified);
+}
+
 #[test]
 fn a_volume_inside_an_mbr_partition_is_found() {
     let dir = tempfile::tempdir().unwrap();
