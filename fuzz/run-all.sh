@@ -18,7 +18,7 @@ case "$LIMIT" in
   -*) BUDGET="$LIMIT" ;;
   *) BUDGET="-max_total_time=$LIMIT" ;;
 esac
-TARGETS=${TARGETS:-"block_header container_decode scan rs_repair catalog_open ext4"}
+TARGETS=${TARGETS:-"block_header container_decode scan rs_repair catalog_open ext4 fat ntfs"}
 EXTRA=${EXTRA:-}
 
 # Per-target input size limits: containers and images need room, headers do not.
@@ -27,7 +27,8 @@ max_len() {
     block_header) echo 8192 ;;
     rs_repair) echo 256 ;;
     catalog_open) echo 262144 ;;
-    ext4) echo 1048576 ;;
+    ext4 | fat) echo 1048576 ;;
+    ntfs) echo 1114112 ;;
     *) echo 131072 ;;
   esac
 }

@@ -73,15 +73,55 @@ ext4_image e4_inline 256K -t ext4 -b 1024 -O ^has_journal,inline_data -I 256
 ext4_image e4_noextent 256K -t ext4 -b 1024 -O ^has_journal,^extent,^64bit
 ext4_image e4_4k 512K -t ext4 -b 4096 -O ^has_journal
 ext4_image e2_1k 256K -t ext2 -b 1024
+# NTFS: a 1 MiB volume with 512-byte clusters holding a resident file and two non-resident
+# ones, made with mkntfs + ntfscp (ntfs-3g). mkntfs takes its serial number from the clock.
+command -v mkntfs >/dev/null || { echo "seeds.sh: mkntfs not found (apt-get install ntfs-3g)" >&2; exit 1; }
+mkdir -p "$OUT/ntfs"
+img="$OUT/ntfs/n_512.img"
+rm -f "$img"
+truncate -s 1028K "$img"
+mkntfs -F -Q -q -c 512 -L SEED "$img" >/dev/null 2>&1
+pattern f 6 small
+pattern g 3000 a
+pattern h 40000 big
+ntfscp "$img" "$work/small" /small.txt
+ntfscp "$img" "$work/a" /a.bin
+ntfscp "$img" "$work/big" /big.bin
+
 if [ "$BIG" = yes ]; then
   ext4_image e3_journal 4M -t ext3 -b 1024
   ext4_image e4_journal 4M -t ext4 -b 1024
 fi
+# FAT12 images (FAT16/32 need megabytes): fragmented files, a folder, long names, a deleted
+# file. mtools stamps files with their source's time: fixed with touch; fixed volume id.
+command -v mkfs.fat >/dev/null || { echo "seeds.sh: mkfs.fat not found (apt-get install dosfstools mtools)" >&2; exit 1; }
+mkdir -p "$OUT/fat"
+fat_image() {
+  name=$1 kib=$2 spc=$3
+  img="$OUT/fat/$name.img"
+  rm -f "$img"
+  mkfs.fat -F 12 -s "$spc" -i 1234ABCD -n SEEDS -C "$img" "$kib" >/dev/null
+  for i in 0 1 2 3 4 5; do
+    pattern a 1500 "f$i"
+    touch -d @1700000000 "$work/f$i"
+    MTOOLS_SKIP_CHECK=1 mcopy -m -i "$img" "$work/f$i" "::/f$i"
+  done
+  MTOOLS_SKIP_CHECK=1 mdel -i "$img" ::/f1 ::/f3
+  MTOOLS_SKIP_CHECK=1 mmd -i "$img" "::/A folder"
+  pattern b 5000 big
+  touch -d @1700000000 "$work/big"
+  MTOOLS_SKIP_CHECK=1 mcopy -m -i "$img" "$work/big" "::/A folder/A long file name.bin"
+  MTOOLS_SKIP_CHECK=1 mdel -i "$img" ::/f5
+  fsck.fat -n "$img" >/dev/null || { echo "seeds.sh: $name is not clean" >&2; exit 1; }
+}
+fat_image fat12_512 128 1
+fat_image fat12_2k 256 4
+
 # The targets write the rest (the ext4 target builds the images above into its binary, as
 # bases for its patch-list inputs: so they come first).
 cargo fuzz build >/dev/null
-for t in block_header container_decode scan rs_repair catalog_open ext4; do
-  [ "$t" = ext4 ] || rm -rf "${OUT:?}/$t"
+for t in block_header container_decode scan rs_repair catalog_open ext4 fat; do
+  [ "$t" = ext4 ] || [ "$t" = fat ] || rm -rf "${OUT:?}/$t"
   SEQBOX_FUZZ_WRITE_SEEDS="$OUT" cargo fuzz run "$t" -- -runs=0 2>&1 | grep 'seed(s) written' || {
     echo "seeds.sh: $t wrote no seeds" >&2
     exit 1

@@ -538,8 +538,9 @@ fn a_container_without_its_extension_opens_in_decode() {
     h.get_by_label_contains("letter.txt — 2.9 KiB");
 }
 
-/// The Snapshot tab, the map over an ext4 image, and the demo tab.
+/// The Snapshot tab, the map over an ext4 image, and the demo tab; the same on NTFS.
 mod app {
+    mod ntfs;
     mod snapshot_and_demo;
 }
 

@@ -150,8 +150,11 @@ fn recover_deleted_files_from_a_snapshot_journey() {
     script.files.push_back(vec![img.clone()]);
     script.folders.push_back(d.join("out"));
 
-    let mut h = start(script, "Recover deleted files from an ext4 disk (snapshot)");
-    at_step(&h, "Step 1 of 4: Choose the ext4 disk", Tab::Snapshot);
+    let mut h = start(
+        script,
+        "Recover deleted files from a disk: ext4, FAT or NTFS (snapshot)",
+    );
+    at_step(&h, "Step 1 of 4: Choose the disk", Tab::Snapshot);
     h.get_by_label("Disk image file…").click();
     wait(&mut h);
     h.get_by_label("Take snapshot").click();

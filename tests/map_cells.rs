@@ -105,7 +105,7 @@ fn compare(catalog: &Path, truth: &[(SectorClass, Option<u64>)], from: u64, to: 
     let drawn = cells(&c.runs(1, from, to).unwrap(), from, to, n);
     assert_eq!(counted.len(), drawn.len());
     for (cell, d) in counted.iter().zip(&drawn) {
-        let mut want = [0u64; 8];
+        let mut want = [0u64; seqbox::engine::catalog::CLASS_COUNT];
         let mut uids: Vec<u64> = Vec::new();
         let end = (cell.start_sector + cell.sectors).min(truth.len() as u64);
         for s in cell.start_sector.min(end)..end {

@@ -29,6 +29,8 @@ pub fn write_if_asked(target: &str) {
         "rs_repair" => recipes(),
         "catalog_open" => catalogues(),
         "ext4" => patch_lists(),
+        "fat" => fat_patch_lists(),
+        "ntfs" => ntfs_patch_lists(),
         _ => Vec::new(),
     };
     for (name, bytes) in &seeds {
@@ -284,6 +286,31 @@ fn patch_lists() -> Vec<(String, Vec<u8>)> {
     ));
     out.push(("patch-sb-blocksize".into(), vec![0, 0x18, 0x04, 0x00, 0, 7]));
     out
+}
+
+/// FAT patch lists over the two FAT12 seed images (see the fat target): each base as it is,
+/// a FAT entry that loops back (cluster 3 → 2 in the first FAT), a cluster past the end, and
+/// a first FAT whose media byte is gone.
+fn fat_patch_lists() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("patch-base-0".into(), vec![0]),
+        ("patch-base-1".into(), vec![1]),
+        // FAT12 entry 3 (bytes 4..6 of the FAT at 512) = 2: 0x002 in the high 12 bits.
+        ("patch-fat-loop".into(), vec![0, 0x04, 0x02, 0x00, 1, 0x20, 0x00]),
+        ("patch-fat-far".into(), vec![0, 0x04, 0x02, 0x00, 1, 0xF0, 0xFE]),
+        ("patch-fat1-media".into(), vec![1, 0x00, 0x02, 0x00, 0, 0x00]),
+    ]
+}
+
+/// NTFS patch lists over the seed volume (seeds.sh builds it): as it is, and patches of the
+/// boot sector's sectors per cluster (13), `$MFT` cluster (48) and record size (64).
+fn ntfs_patch_lists() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("patch-base".into(), vec![0]),
+        ("patch-boot-spc".into(), vec![0, 13, 0, 0, 0, 0xF0]),
+        ("patch-boot-mft".into(), vec![0, 48, 0, 0, 7, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]),
+        ("patch-boot-record".into(), vec![0, 64, 0, 0, 0, 0x81]),
+    ]
 }
 
 /// Catalogues of scans of the fixed catalogue sources (raw-file inputs), and edit lists

@@ -1,5 +1,5 @@
-//! `seqbox snapshot create | list | recover`: ext4 snapshots from the command line. Exit
-//! codes as everywhere: 0 done (recover: every selected file identical), 1 bad usage, 2
+//! `seqbox snapshot create | list | recover`: snapshots of ext2/3/4, FAT and NTFS volumes
+//! from the command line. Exit codes as everywhere: 0 done (recover: every selected file identical), 1 bad usage, 2
 //! otherwise (some file not identical, or an error such as a snapshot of a different disk).
 
 use super::progress::Bar;
@@ -110,8 +110,9 @@ fn create(a: CreateArgs) -> i32 {
 
 fn print_create(r: &CreateReport) {
     println!(
-        "snapshot {} of file system {}: {} files ({} paths) in {} folders; {} bytes read and fingerprinted ({} files), {} files unchanged since the last snapshot",
+        "snapshot {} of {} file system {}: {} files ({} paths) in {} folders; {} bytes read and fingerprinted ({} files), {} files unchanged since the last snapshot",
         r.snapshot_id,
+        r.fs_type,
         r.fs_uuid,
         r.files,
         r.paths,
@@ -189,9 +190,10 @@ fn list(a: ListArgs) -> i32 {
         |l: &Listing| {
             for s in &l.snapshots {
                 println!(
-                    "snapshot {}: taken {} (unix time), file system {}{}, {} files, {} bytes, {} KiB blocks, {}{}",
+                    "snapshot {}: taken {} (unix time), {} file system {}{}, {} files, {} bytes, {} blocks, {}{}",
                     s.id,
                     s.taken_at,
+                    s.fs_type,
                     s.fs_uuid,
                     if s.label.is_empty() {
                         String::new()
@@ -200,7 +202,11 @@ fn list(a: ListArgs) -> i32 {
                     },
                     s.files,
                     s.bytes,
-                    s.block_size / 1024,
+                    if s.block_size % 1024 == 0 {
+                        format!("{} KiB", s.block_size / 1024)
+                    } else {
+                        format!("{}-byte", s.block_size)
+                    },
                     if s.fingerprinted {
                         "fingerprinted"
                     } else {

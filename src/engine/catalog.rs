@@ -59,7 +59,13 @@ pub enum SectorClass {
     Damaged = 6,
     /// The sector could not be read (I/O error).
     Unreadable = 7,
+    /// A file system's own structures (boot sector, FATs, root directory, `$MFT` …), where
+    /// the scan recognised a file system on the source.
+    FsStructure = 8,
 }
+
+/// How many sector classes there are (the length of per-class counts).
+pub const CLASS_COUNT: usize = 9;
 
 impl SectorClass {
     pub fn from_code(c: i64) -> SectorClass {
@@ -71,6 +77,7 @@ impl SectorClass {
             5 => SectorClass::SbxBlock,
             6 => SectorClass::Damaged,
             7 => SectorClass::Unreadable,
+            8 => SectorClass::FsStructure,
             _ => SectorClass::Other,
         }
     }

@@ -1,7 +1,7 @@
 //! The sector-class map model the block map draws: a source's run-length layout aggregated
 //! into a fixed number of cells, so drawing costs the same for a floppy and a 4 TB disk.
 
-use super::catalog::{MapRun, Patterns, Run, SectorClass};
+use super::catalog::{CLASS_COUNT, MapRun, Patterns, Run, SectorClass};
 
 /// What one cell covers: sectors of each class, and the container most present in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -9,7 +9,7 @@ pub struct Cell {
     pub start_sector: u64,
     pub sectors: u64,
     /// Sectors per class, indexed by the class code.
-    pub counts: [u64; 8],
+    pub counts: [u64; CLASS_COUNT],
     pub uid: Option<u64>,
 }
 
@@ -36,10 +36,14 @@ impl Cell {
         {
             return Some(c);
         }
-        [SectorClass::Other, SectorClass::Empty]
-            .into_iter()
-            .filter(|&c| has(c))
-            .max_by_key(|&c| self.counts[c as usize])
+        [
+            SectorClass::Other,
+            SectorClass::FsStructure,
+            SectorClass::Empty,
+        ]
+        .into_iter()
+        .filter(|&c| has(c))
+        .max_by_key(|&c| self.counts[c as usize])
     }
 }
 

@@ -463,6 +463,62 @@ fn layout(zero: &[bool], at: u64, len: usize, hits: &[Hit], bad: &[u64]) -> Vec<
     runs
 }
 
+/// `runs` with the sectors of a file system's structures (`structures`: sorted sector ranges
+/// `start..end` that do not overlap) that hold other data (not SBX, not empty, readable)
+/// turned into [`SectorClass::FsStructure`].
+pub fn mark_structures(runs: &[Run], structures: &[(u64, u64)]) -> Vec<Run> {
+    if structures.is_empty() {
+        return runs.to_vec();
+    }
+    let mut out: Vec<Run> = Vec::with_capacity(runs.len());
+    let mut push = |r: Run| match out.last_mut() {
+        Some(l)
+            if l.class == r.class
+                && l.uid == r.uid
+                && l.start_sector + l.sectors == r.start_sector =>
+        {
+            l.sectors += r.sectors
+        }
+        _ => out.push(r),
+    };
+    for &r in runs {
+        if r.class != SectorClass::Other || r.uid.is_some() {
+            push(r);
+            continue;
+        }
+        let (mut at, end) = (r.start_sector, r.start_sector + r.sectors);
+        let first = structures.partition_point(|&(_, e)| e <= at);
+        for &(s, e) in &structures[first..] {
+            if s >= end {
+                break;
+            }
+            if s > at {
+                push(Run {
+                    start_sector: at,
+                    sectors: s - at,
+                    ..r
+                });
+            }
+            let (a, b) = (s.max(at), e.min(end));
+            push(Run {
+                start_sector: a,
+                sectors: b - a,
+                class: SectorClass::FsStructure,
+                ..r
+            });
+            at = b;
+        }
+        if at < end {
+            push(Run {
+                start_sector: at,
+                sectors: end - at,
+                ..r
+            });
+        }
+    }
+    out
+}
+
 /// All zero bytes (written to vectorise: no early exit per byte).
 fn is_zero(s: &[u8]) -> bool {
     // Sectors that hold data mostly say so in their first bytes (every SBX block does):
@@ -508,6 +564,35 @@ mod tests {
             .filter(|r| r.class == class)
             .flat_map(|r| r.start_sector..r.start_sector + r.sectors)
             .collect()
+    }
+
+    #[test]
+    fn structures_split_other_data_and_leave_the_rest() {
+        let run = |s, n, class, uid| Run {
+            start_sector: s,
+            sectors: n,
+            class,
+            uid,
+        };
+        let runs = [
+            run(0, 10, SectorClass::Other, None),
+            run(10, 5, SectorClass::Empty, None),
+            run(15, 10, SectorClass::Other, None),
+            run(25, 3, SectorClass::SbxBlock, Some(7)),
+        ];
+        let got = mark_structures(&runs, &[(0, 1), (1, 4), (8, 20), (26, 27)]);
+        assert_eq!(
+            got,
+            vec![
+                run(0, 4, SectorClass::FsStructure, None),
+                run(4, 4, SectorClass::Other, None),
+                run(8, 2, SectorClass::FsStructure, None),
+                run(10, 5, SectorClass::Empty, None),
+                run(15, 5, SectorClass::FsStructure, None),
+                run(20, 5, SectorClass::Other, None),
+                run(25, 3, SectorClass::SbxBlock, Some(7)),
+            ]
+        );
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl App {
                 "sqlite" | "db3" => self.open_catalog(ctx, p),
                 "sbx" | "ecsbx" => containers.push(p),
                 // A few small reads (the superblock magic, partition tables).
-                _ if crate::engine::ext4::image::holds_ext(&p) => {
+                _ if crate::engine::fs::image::holds_fs(&p).is_some() => {
                     self.snapshot.image = Some(p);
                     self.tab = Tab::Snapshot;
                 }

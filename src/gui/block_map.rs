@@ -23,12 +23,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every class the map shows, in legend order.
-pub const CLASSES: [SectorClass; 8] = [
+pub const CLASSES: [SectorClass; 9] = [
     SectorClass::SbxData,
     SectorClass::SbxMeta,
     SectorClass::SbxParity,
     SectorClass::SbxBlock,
     SectorClass::Other,
+    SectorClass::FsStructure,
     SectorClass::Empty,
     SectorClass::Damaged,
     SectorClass::Unreadable,
@@ -44,6 +45,7 @@ pub fn class_name(c: SectorClass) -> &'static str {
         SectorClass::Empty => "empty",
         SectorClass::Damaged => "damaged SBX block",
         SectorClass::Unreadable => "unreadable",
+        SectorClass::FsStructure => "file-system structures",
     }
 }
 

@@ -1,6 +1,6 @@
 //! What the block map says about one cell: a one-line summary (shown under the map for the
 //! cell under the pointer or the keyboard cursor) and the longer hover text, with the SBX
-//! blocks and the files (ext4) in the cell, looked up on worker threads.
+//! blocks and the files (ext4, FAT, NTFS) and file-system structures in the cell, looked up on worker threads.
 //!
 //! Never queries the catalogue or reads a source on the UI thread: lookups are jobs, and a
 //! line says "looking up…" until they answer.
@@ -88,15 +88,20 @@ impl Details {
             // A cell can hold many runs of one file: name each file once.
             let mut files: Vec<String> = Vec::new();
             for o in owners_between(owners, a, b, 256) {
-                let line = format!(
-                    "file {}{}",
-                    display_path(&o.path),
-                    match o.kind {
-                        RunKind::Data => "",
-                        RunKind::Unwritten => " (preallocated)",
-                        RunKind::Mapping => " (its block map)",
+                let line = match o.kind {
+                    RunKind::Structure => {
+                        format!("file-system structure: {}", display_path(&o.path))
                     }
-                );
+                    k => format!(
+                        "file {}{}",
+                        display_path(&o.path),
+                        match k {
+                            RunKind::Unwritten => " (preallocated)",
+                            RunKind::Mapping => " (its block map)",
+                            _ => "",
+                        }
+                    ),
+                };
                 if !files.contains(&line) {
                     files.push(line);
                 }

@@ -169,7 +169,7 @@ fn imported(view: &View) -> bool {
 
 /// The legend of `view`: classes with their totals, then the containers by colour.
 pub fn entries(view: &View, palette: Palette, slot: impl Fn(u64) -> Option<usize>) -> Vec<Entry> {
-    let mut totals = [0u64; 8];
+    let mut totals = [0u64; crate::engine::catalog::CLASS_COUNT];
     let mut unscanned = 0;
     for c in &view.cells {
         for (t, n) in totals.iter_mut().zip(c.counts) {
@@ -192,6 +192,7 @@ pub fn entries(view: &View, palette: Palette, slot: impl Fn(u64) -> Option<usize
             SectorClass::SbxParity => "; drawn with a stripe, in its container's colour",
             SectorClass::Damaged => "; drawn red with a cross",
             SectorClass::Unreadable => "; drawn purple with a bar",
+            SectorClass::FsStructure => "; drawn grey with a dot",
             SectorClass::SbxData | SectorClass::SbxBlock => "; drawn in its container's colour",
             _ => "",
         };

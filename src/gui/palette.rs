@@ -96,6 +96,9 @@ impl Palette {
             (SectorClass::Empty, true) => Color32::from_gray(200),
             (SectorClass::Other, false) => Color32::from_gray(125),
             (SectorClass::Other, true) => Color32::from_gray(140),
+            // Told from other data by its dot, not by a colour of its own.
+            (SectorClass::FsStructure, false) => Color32::from_gray(125),
+            (SectorClass::FsStructure, true) => Color32::from_gray(140),
             (SectorClass::Damaged, _) => DAMAGED,
             (SectorClass::Unreadable, _) => UNREADABLE,
             // SBX without a known container: the first container colour.
@@ -141,6 +144,7 @@ impl Palette {
             SectorClass::SbxParity => Mark::Stripe,
             SectorClass::Damaged => Mark::Cross,
             SectorClass::Unreadable => Mark::Bar,
+            SectorClass::FsStructure => Mark::Dot,
             _ => Mark::None,
         };
         Look {

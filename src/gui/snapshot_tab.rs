@@ -1,4 +1,4 @@
-//! The Snapshot tab: take a snapshot of an ext4 disk image (where every file lives, with a
+//! The Snapshot tab: take a snapshot of a disk image (ext2/3/4, FAT12/16/32 or NTFS) (where every file lives, with a
 //! checksum per block), browse its folders, pick files, and recover them later — even after
 //! they were deleted — with a verdict per file that says exactly which bytes are intact.
 //! Every snapshot in the file is listed (date, file count) and can be chosen; by default
@@ -35,7 +35,7 @@ impl Loaded {
 
 #[derive(Default)]
 pub struct SnapshotTab {
-    /// The ext4 image (or device) to snapshot or recover from.
+    /// The disk image (or device) to snapshot or recover from.
     pub image: Option<PathBuf>,
     /// The snapshot database; default `IMAGE.snapshot.sqlite` beside the image.
     pub snapshot_file: Option<PathBuf>,
@@ -163,7 +163,7 @@ impl SnapshotTab {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, dialogs: &mut Choosers) {
-        ui.heading("Snapshots of an ext4 disk");
+        ui.heading("Snapshots of a disk (ext4, FAT or NTFS)");
         ui.label(
             "A snapshot records where every file lives, with a checksum of each block. \
              Later, even after a file is deleted, it can be read back and proven intact.",
@@ -174,7 +174,7 @@ impl SnapshotTab {
         });
         if let Some(i) = self
             .picker
-            .ui(ui, dialogs, "An ext4 disk image or device")
+            .ui(ui, dialogs, "A disk image or device (ext4, FAT or NTFS)")
             .pop()
         {
             self.image = Some(i);
@@ -453,15 +453,16 @@ fn recover_groups(
     all.ok_or_else(|| Error::Invalid("nothing to recover".into()))
 }
 
-/// "Snapshot 2 of /disk.img — taken Mon 30 Nov 2026, 14:05 — 120 files, 1.2 GiB"
+/// "Snapshot 2 of /disk.img — taken Mon 30 Nov 2026, 14:05 — 120 files, 1.2 GiB, FAT32"
 fn snapshot_line(s: &SnapshotInfo) -> String {
     format!(
-        "Snapshot {} of {} — taken {} — {}, {}{}",
+        "Snapshot {} of {} — taken {} — {}, {}, {}{}",
         s.id,
         s.image.display(),
         super::when::local(s.taken_at),
         count(s.files, "file", "files"),
         human(s.bytes),
+        s.fs_type,
         if s.fingerprinted {
             ""
         } else {
@@ -472,8 +473,9 @@ fn snapshot_line(s: &SnapshotInfo) -> String {
 
 fn created_ui(ui: &mut egui::Ui, r: &CreateReport) {
     ui.label(format!(
-        "Snapshot {} taken: {} in {}; {} read and checksummed, {} unchanged since the last snapshot.",
+        "Snapshot {} taken: {} disk, {} in {}; {} read and checksummed, {} unchanged since the last snapshot.",
         r.snapshot_id,
+        r.fs_type,
         count(r.files, "file", "files"),
         count(r.dirs, "folder", "folders"),
         human(r.bytes_hashed),

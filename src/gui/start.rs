@@ -37,7 +37,7 @@ impl Journey {
         match self {
             Journey::Protect => "Protect files",
             Journey::Rescue => "Get files back from a damaged or wiped disk",
-            Journey::Snapshot => "Recover deleted files from an ext4 disk (snapshot)",
+            Journey::Snapshot => "Recover deleted files from a disk: ext4, FAT or NTFS (snapshot)",
             Journey::Demo => "See how it works (demo)",
         }
     }
@@ -54,7 +54,7 @@ impl Journey {
                  protected copies and get them back, checked byte for byte."
             }
             Journey::Snapshot => {
-                "Note where every file of an ext4 disk lies now; after files are deleted, get \
+                "Note where every file of a disk (ext4, FAT or NTFS) lies now; after files are deleted, get \
                  them back from that note and check that they are unchanged."
             }
             Journey::Demo => {
@@ -132,7 +132,7 @@ const RESCUE: [Step; 4] = [
 
 const SNAPSHOT: [Step; 4] = [
     Step {
-        title: "Choose the ext4 disk or disk image, then take a snapshot (or open an earlier one)",
+        title: "Choose the disk or disk image (ext4, FAT or NTFS), then take a snapshot (or open an earlier one)",
         tab: Tab::Snapshot,
         done: |a| a.snapshot.loaded.is_some(),
     },

@@ -1,4 +1,5 @@
-//! The Snapshot tab, the block map over an ext4 image, and the demo tab, driven headless.
+//! The Snapshot tab, the block map over an ext4 or FAT image, and the demo tab, driven
+//! headless.
 
 use crate::common::ext4img;
 use crate::{Scripted, harness, scan_in_app, wait};
@@ -134,6 +135,56 @@ fn the_map_of_an_ext4_image_names_the_file_under_the_pointer() {
         assert!(Instant::now() < deadline, "no file named on hover");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Hover `sector` of the scanned source until a label containing `want` shows.
+fn hover_until(h: &mut egui_kittest::Harness<'static, seqbox::gui::App>, sector: u64, want: &str) {
+    let (rect, view_from, view_to, cells) = {
+        let m = &h.state().scan.map;
+        let v = m.view.as_ref().unwrap();
+        (m.rect.unwrap(), v.from, v.to, v.cells.len())
+    };
+    let per_cell = (view_to - view_from).div_ceil(cells as u64);
+    let i = ((sector - view_from) / per_cell) as usize;
+    let (cols, rows) = (128.0, cells as f32 / 128.0);
+    let pos = egui::pos2(
+        rect.min.x + ((i % 128) as f32 + 0.5) * rect.width() / cols,
+        rect.min.y + ((i / 128) as f32 + 0.5) * rect.height() / rows,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        h.hover_at(pos);
+        h.step();
+        if h.query_by_label_contains(want).is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no '{want}' on hover at sector {sector}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A FAT floppy (mtools): the map names the file under the pointer, and the boot sector and
+/// FATs are file-system structures in the map and its legend.
+#[test]
+fn the_map_of_a_fat_image_names_files_and_structures() {
+    use crate::common::fatimg;
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("floppy.img");
+    fatimg::mkfs(&img, 12, 1, 1440);
+    fatimg::put(&img, "/Holiday photo.jpg", &fatimg::bytes(200_000, 3));
+    let first = fatimg::clusters(&img, "/Holiday photo.jpg")[0].0;
+    let mut script = Scripted::default();
+    script.files.push_back(vec![img.clone()]);
+    let mut h = harness(script);
+    h.run();
+    scan_in_app(&mut h);
+    h.get_by_label_contains("file-system structures: ");
+    // The middle of the photo (data starts at sector 33, cluster 2), then the first FAT.
+    hover_until(&mut h, 33 + first - 2 + 200, "file /Holiday photo.jpg");
+    hover_until(&mut h, 5, "file-system structure: FAT copy 1");
 }
 
 #[test]

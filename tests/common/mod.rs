@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod ext4img;
+pub mod fatimg;
 #[cfg(target_os = "linux")]
 pub mod fuse;
+pub mod ntfsimg;
 pub mod scenario;
 
 use sha2::{Digest, Sha256};

@@ -9,7 +9,7 @@
 //! classes of any slot range are two table look-ups. Pure: no SQL, no I/O.
 
 use super::slots::{class_of, seq_at};
-use super::{Run, SECTOR, SectorClass};
+use super::{CLASS_COUNT, Run, SECTOR, SectorClass};
 use crate::format::rs::Layout;
 use std::collections::HashMap;
 
@@ -87,7 +87,7 @@ impl MapRun {
         patterns: &mut Patterns,
         cells: (u64, u64),
         range: (u64, u64),
-        mut add: impl FnMut(usize, &[u64; 8]),
+        mut add: impl FnMut(usize, &[u64; CLASS_COUNT]),
     ) {
         let (base, per) = cells;
         let r = self.run();
@@ -97,25 +97,26 @@ impl MapRun {
             return;
         }
         // Split a..b at cell edges; `count` adds the classes of one piece of one cell.
-        let mut by_cell = |sa: u64, sb: u64, count: &mut dyn FnMut(u64, u64) -> [u64; 8]| {
-            let mut s = sa;
-            while s < sb {
-                let i = (s - base) / per;
-                let e = sb.min(base + (i + 1) * per);
-                add(i as usize, &count(s, e));
-                s = e;
-            }
-        };
+        let mut by_cell =
+            |sa: u64, sb: u64, count: &mut dyn FnMut(u64, u64) -> [u64; CLASS_COUNT]| {
+                let mut s = sa;
+                while s < sb {
+                    let i = (s - base) / per;
+                    let e = sb.min(base + (i + 1) * per);
+                    add(i as usize, &count(s, e));
+                    s = e;
+                }
+            };
         match self {
             MapRun::Plain(r) => by_cell(a, b, &mut |s, e| {
-                let mut c = [0; 8];
+                let mut c = [0; CLASS_COUNT];
                 c[r.class as usize] = e - s;
                 c
             }),
             MapRun::Blocks(_, spans) => {
                 let first = spans.first().map_or(b, |s| (s.offset / SECTOR).clamp(a, b));
                 by_cell(a, first, &mut |s, e| {
-                    let mut c = [0; 8];
+                    let mut c = [0; CLASS_COUNT];
                     c[SectorClass::SbxBlock as usize] = e - s;
                     c
                 });
@@ -176,8 +177,8 @@ impl BlockSpan {
     }
 
     /// Sectors per class of sectors `s..e` (owned by this run).
-    fn count_sectors(&self, patterns: &mut Patterns, s: u64, e: u64) -> [u64; 8] {
-        let mut c = [0u64; 8];
+    fn count_sectors(&self, patterns: &mut Patterns, s: u64, e: u64) -> [u64; CLASS_COUNT] {
+        let mut c = [0u64; CLASS_COUNT];
         let bs = self.block_size();
         let (ia, ib) = (self.owner(s), self.owner(e - 1));
         if ia == ib {
@@ -235,15 +236,15 @@ struct Pattern {
     period: u64,
     step: u64,
     /// prefix[x]: classes of slots base + y, y < x, y ≡ x (mod step).
-    prefix: Vec<[u32; 8]>,
+    prefix: Vec<[u32; CLASS_COUNT]>,
     /// Per residue r mod step: classes of the slots base + y, y < period, y ≡ r.
-    total: Vec<[u64; 8]>,
+    total: Vec<[u64; CLASS_COUNT]>,
 }
 
 impl Patterns {
     /// Slots per class of slots `k0, k0 + step, …` (`n` of them) of `span`'s layout.
-    fn count(&mut self, span: &BlockSpan, k0: u64, n: u64, step: u64) -> [u64; 8] {
-        let mut c = [0u64; 8];
+    fn count(&mut self, span: &BlockSpan, k0: u64, n: u64, step: u64) -> [u64; CLASS_COUNT] {
+        let mut c = [0u64; CLASS_COUNT];
         let class = |k: u64| class_of(seq_at(&span.layout, k), span.layout.version, span.shards);
         let l = &span.layout;
         let key = (
@@ -307,7 +308,7 @@ impl Pattern {
             return None;
         }
         let class = |y: u64| class_of(seq_at(l, base + y), l.version, span.shards) as usize;
-        let mut prefix = vec![[0u32; 8]; q as usize];
+        let mut prefix = vec![[0u32; CLASS_COUNT]; q as usize];
         for x in step..q {
             let mut v = prefix[(x - step) as usize];
             v[class(x - step)] += 1;
@@ -331,7 +332,7 @@ impl Pattern {
     }
 
     /// Classes of the slots base + y, y < u, y ≡ u (mod step).
-    fn below(&self, u: u64) -> [u64; 8] {
+    fn below(&self, u: u64) -> [u64; CLASS_COUNT] {
         let whole = u / self.period;
         let mut v = self.total[(u % self.step) as usize].map(|n| n * whole);
         let part = &self.prefix[(u % self.period) as usize];

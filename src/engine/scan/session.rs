@@ -214,12 +214,15 @@ fn scan_one(
     let cache = CacheAdvice::new(&handle, size);
     let mut pending: Option<Piece> = None;
     let mut committed = st.start;
+    // A file system on the source: its structures become their own class in the map.
+    let structures = crate::engine::fs::owners::structure_sectors(path);
     let mut commit = |catalog: &mut Catalog, p: Piece| -> Result<(), Error> {
+        let runs = super::mark_structures(&p.runs, &structures);
         let found = Findings {
             blocks: &p.blocks,
             metas: &p.metas,
             damaged: &p.damaged,
-            runs: &p.runs,
+            runs: &runs,
         };
         catalog.write_batch(st.id, &found, p.end)?;
         report.scanned_to = p.end;

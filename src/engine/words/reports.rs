@@ -418,6 +418,10 @@ pub fn snapshot_file(f: &FileVerdict) -> Said {
                 }
             ),
         ),
+        FileState::NotRecoverable if f.changed_bytes == 0 && f.unreadable_bytes == 0 => (
+            Verdict::Lost,
+            format!("{path}: lost — it cannot be verified against the snapshot"),
+        ),
         FileState::NotRecoverable if f.now == Now::Deleted => (
             Verdict::Lost,
             format!("{path}: lost — every block of it has been overwritten since"),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Schema version stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Bytes of one block digest (BLAKE3 truncated).
 pub const DIGEST_LEN: usize = 16;
@@ -30,7 +30,9 @@ CREATE TABLE snapshot (
     mode             TEXT NOT NULL CHECK (mode IN ('map-only', 'fingerprinted')),
     unit_blocks      INTEGER NOT NULL DEFAULT 1,
     files            INTEGER NOT NULL DEFAULT 0,
-    bytes            INTEGER NOT NULL DEFAULT 0
+    bytes            INTEGER NOT NULL DEFAULT 0,
+    fs_type          TEXT NOT NULL DEFAULT 'ext4',
+    block_origin     INTEGER
 );
 CREATE TABLE inode (
     snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
@@ -60,7 +62,7 @@ CREATE TABLE extent (
     logical     INTEGER NOT NULL,
     physical    INTEGER NOT NULL,
     length      INTEGER NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten')),
+    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten', 'compressed')),
     digests     BLOB,
     PRIMARY KEY (snapshot_id, ino, logical)
 ) WITHOUT ROWID;
@@ -80,6 +82,29 @@ CREATE TABLE problem (
 );
 ";
 
+/// Version 1 → 2: the file-system type (every version-1 snapshot is ext2/3/4), the byte
+/// offset of block 0 (FAT numbers its clusters from its data area), and compressed extents
+/// (NTFS). The extent table is rebuilt because SQLite cannot change a CHECK constraint.
+const UPGRADE_1: &str = "
+ALTER TABLE snapshot ADD COLUMN fs_type TEXT NOT NULL DEFAULT 'ext4';
+ALTER TABLE snapshot ADD COLUMN block_origin INTEGER;
+UPDATE snapshot SET block_origin = partition_offset;
+CREATE TABLE extent_v2 (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
+    ino         INTEGER NOT NULL,
+    logical     INTEGER NOT NULL,
+    physical    INTEGER NOT NULL,
+    length      INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten', 'compressed')),
+    digests     BLOB,
+    PRIMARY KEY (snapshot_id, ino, logical)
+) WITHOUT ROWID;
+INSERT INTO extent_v2 SELECT snapshot_id, ino, logical, physical, length, kind, digests FROM extent;
+DROP TABLE extent;
+ALTER TABLE extent_v2 RENAME TO extent;
+CREATE INDEX extent_by_physical ON extent (snapshot_id, physical);
+";
+
 /// One snapshot, as listed.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SnapshotInfo {
@@ -87,11 +112,15 @@ pub struct SnapshotInfo {
     /// Seconds since 1970.
     pub taken_at: i64,
     pub image: PathBuf,
+    /// The file system's type (`ext4` for every snapshot taken before it was recorded).
+    pub fs_type: super::FsType,
     pub fs_uuid: String,
     pub label: String,
     pub block_size: u64,
     pub blocks_count: u64,
     pub partition_offset: u64,
+    /// Image byte offset of block 0 (`partition_offset` on ext4 and NTFS; FAT's data area).
+    pub block_origin: u64,
     pub features: String,
     pub clean_unmount: bool,
     /// Block digests and SHA-256 were recorded (`false`: map only).
@@ -108,7 +137,7 @@ pub struct FileEntry {
     pub ino: u64,
     pub size: u64,
     pub mtime_ns: i64,
-    pub kind: super::Kind,
+    pub kind: super::ext4::Kind,
 }
 
 /// What a run of the disk holds for a file.
@@ -120,6 +149,8 @@ pub enum RunKind {
     Unwritten,
     /// An extent-tree or indirect block of the file.
     Mapping,
+    /// A file-system structure (boot sector, FAT, directory, `$MFT` …); `path` names it.
+    Structure,
 }
 
 /// A region of the image (byte offsets including the partition offset) owned by a file.
@@ -137,7 +168,9 @@ pub struct ExtentRow {
     pub logical: u64,
     pub physical: u64,
     pub length: u64,
+    /// Reads as zeros (`kind` = `unwritten`).
     pub unwritten: bool,
+    pub kind: super::ExtentKind,
     /// `DIGEST_LEN` bytes per block; empty when not fingerprinted.
     pub digests: Vec<u8>,
 }
@@ -167,7 +200,10 @@ const KIND: sqlite::Kind = sqlite::Kind {
     schema: SCHEMA,
     version: SCHEMA_VERSION,
     foreign_keys: false,
-    upgrades: &[],
+    upgrades: &[sqlite::Upgrade {
+        from: 1,
+        sql: UPGRADE_1,
+    }],
 };
 
 pub(crate) fn db(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -208,7 +244,8 @@ impl Snapshots {
             .conn
             .prepare(
                 "SELECT id, taken_at, image, fs_uuid, label, block_size, blocks_count,
-                        partition_offset, features, clean_unmount, mode, unit_blocks, files, bytes
+                        partition_offset, features, clean_unmount, mode, unit_blocks, files, bytes,
+                        fs_type, coalesce(block_origin, partition_offset)
                  FROM snapshot ORDER BY id",
             )
             .map_err(self.err())?;
@@ -229,6 +266,8 @@ impl Snapshots {
                     unit_blocks: u(r.get(11)?),
                     files: u(r.get(12)?),
                     bytes: u(r.get(13)?),
+                    fs_type: super::FsType::from_name(&r.get::<_, String>(14)?),
+                    block_origin: u(r.get(15)?),
                 })
             })
             .map_err(self.err())?;
@@ -276,7 +315,7 @@ impl Snapshots {
                 ino: u(r.get(1).map_err(self.err())?),
                 size: u(r.get(2).map_err(self.err())?),
                 mtime_ns: r.get(3).map_err(self.err())?,
-                kind: super::Kind::from_name(&r.get::<_, String>(4).map_err(self.err())?),
+                kind: super::ext4::Kind::from_name(&r.get::<_, String>(4).map_err(self.err())?),
             });
         }
         Ok(out)
@@ -299,12 +338,12 @@ impl Snapshots {
         while let Some(r) = rows.next().map_err(self.err())? {
             let ino: i64 = r.get(0).map_err(self.err())?;
             let kind = match r.get::<_, String>(3).map_err(self.err())?.as_str() {
-                "data" => RunKind::Data,
+                "data" | "compressed" => RunKind::Data,
                 "unwritten" => RunKind::Unwritten,
                 _ => RunKind::Mapping,
             };
             out.push(OwnerRun {
-                byte_start: s.partition_offset + u(r.get(1).map_err(self.err())?) * s.block_size,
+                byte_start: s.block_origin + u(r.get(1).map_err(self.err())?) * s.block_size,
                 byte_len: u(r.get(2).map_err(self.err())?) * s.block_size,
                 path: names.get(&ino).cloned().unwrap_or_default(),
                 kind,
@@ -335,7 +374,7 @@ impl Snapshots {
         byte_offset: u64,
     ) -> Result<Option<(Vec<u8>, u64)>, Error> {
         let s = self.info(Some(snapshot_id))?;
-        let Some(rel) = byte_offset.checked_sub(s.partition_offset) else {
+        let Some(rel) = byte_offset.checked_sub(s.block_origin) else {
             return Ok(None);
         };
         let block = rel / s.block_size;
@@ -343,7 +382,8 @@ impl Snapshots {
             .conn
             .query_row(
                 "SELECT ino, logical, physical, length FROM extent
-                 WHERE snapshot_id = ?1 AND physical <= ?2 ORDER BY physical DESC LIMIT 1",
+                 WHERE snapshot_id = ?1 AND physical <= ?2 AND kind != 'compressed'
+                 ORDER BY physical DESC LIMIT 1",
                 params![snapshot_id, block as i64],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -407,6 +447,7 @@ impl Snapshots {
                     physical: u(r.get(1)?),
                     length: u(r.get(2)?),
                     unwritten: r.get::<_, String>(3)? == "unwritten",
+                    kind: super::ExtentKind::from_name(&r.get::<_, String>(3)?),
                     digests: r.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
                 })
             })
@@ -448,7 +489,47 @@ pub fn under(path: &[u8], prefix: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::under;
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_is_upgraded_as_ext4_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.snapshot.sqlite");
+        {
+            // Version 1 as it was: no fs_type, no block_origin, extents data|unwritten only.
+            let v1 = SCHEMA
+                .replace(",\n    fs_type          TEXT NOT NULL DEFAULT 'ext4',\n    block_origin     INTEGER", "")
+                .replace(", 'compressed'", "");
+            assert!(!v1.contains("fs_type") && !v1.contains("compressed"));
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&v1).unwrap();
+            c.execute_batch(
+                "INSERT INTO snapshot (taken_at, image, fs_uuid, block_size, blocks_count,
+                     partition_offset, label, features, clean_unmount, mode)
+                 VALUES (1, '/x.img', 'u', 1024, 100, 1048576, 'l', '', 1, 'fingerprinted');
+                 INSERT INTO extent VALUES (1, 12, 0, 40, 3, 'data', NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let db = Snapshots::open(&path).unwrap();
+        let s = db.info(None).unwrap();
+        assert_eq!(s.fs_type, crate::engine::fs::FsType::Ext4);
+        assert_eq!((s.partition_offset, s.block_origin), (1048576, 1048576));
+        let e = db.extents(1, 12).unwrap();
+        assert_eq!((e[0].physical, e[0].length, e[0].unwritten), (40, 3, false));
+        db.conn
+            .execute(
+                "INSERT INTO extent VALUES (1, 13, 0, 50, 16, 'compressed', NULL)",
+                [],
+            )
+            .unwrap();
+        let v: i64 = db
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
 
     #[test]
     fn prefixes_are_folders_not_string_prefixes() {

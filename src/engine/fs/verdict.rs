@@ -71,6 +71,7 @@ pub(super) fn finish(w: &mut Work, bs: u64, overwrite: bool) -> Result<(), Error
             std::fs::remove_file(&path).map_err(Error::write(&path))?;
             w.verdict.out_path = None;
             match (changed.is_empty(), unreadable.is_empty()) {
+                (true, true) => "Not recoverable: no block of this file can be verified against the snapshot.".into(),
                 (true, false) => {
                     "Not recoverable: no block of this file could be read (disk errors).".into()
                 }

@@ -6,22 +6,17 @@
 //! `AtomicFile` under sanitised names inside the output folder, never replacing a file unless
 //! asked.
 
-use super::fs::{BitmapCache, Fs};
-use super::image::Image;
-use super::inode::FLAG_ENCRYPT;
-use super::mapping::{self, Run};
+pub use super::Now;
 pub use super::outpath::target_for;
 use super::outpath::{make_parents, out_text, refuse_same_device};
-use super::present::Lookup;
-pub use super::present::Now;
 use super::snapshot::block_digest;
 use super::store::{DIGEST_LEN, ExtentRow, InodeRow, SnapshotInfo, Snapshots};
 use super::verdict::finish;
-use super::{Problem, display_path};
+use super::{Extent, ExtentKind, Problem, Volume, display_path, path_text};
 use crate::engine::io::same_file;
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use crate::engine::output::AtomicFile;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -32,7 +27,7 @@ pub struct RecoverOpts {
     /// `None`: the latest snapshot in the database.
     pub snapshot_id: Option<i64>,
     pub image: PathBuf,
-    /// `None`: the snapshot's partition offset, else the one ext partition found.
+    /// `None`: the snapshot's partition offset, else the one partition with a file system.
     pub offset: Option<u64>,
     /// Files or folders (absolute paths in the snapshot); empty: everything.
     pub paths: Vec<Vec<u8>>,
@@ -53,10 +48,6 @@ pub enum Verdict {
         percent_intact: f64,
     },
     NotRecoverable,
-}
-
-fn path_text<S: Serializer>(p: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&display_path(p))
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -113,11 +104,15 @@ pub const DIFFERENT_DISK: &str = "This snapshot belongs to a different disk.";
 const CHUNK: u64 = 4 << 20;
 
 /// Open the image at the snapshot's file system, or refuse.
-fn open_matching(opts: &RecoverOpts, s: &SnapshotInfo) -> Result<Fs, Error> {
-    let matches = |fs: &Fs| {
-        fs.sb.uuid_string() == s.fs_uuid
-            && fs.sb.block_size == s.block_size
-            && fs.sb.blocks_count == s.blocks_count
+fn open_matching(opts: &RecoverOpts, s: &SnapshotInfo) -> Result<Box<dyn Volume>, Error> {
+    let matches = |fs: &dyn Volume| {
+        let i = fs.info();
+        i.uuid == s.fs_uuid
+            && i.block_size == s.block_size
+            && i.blocks_count == s.blocks_count
+            && i.fs_type.is_fat() == s.fs_type.is_fat()
+            && i.block_origin.wrapping_sub(i.offset)
+                == s.block_origin.wrapping_sub(s.partition_offset)
     };
     let tries: Vec<Option<u64>> = match opts.offset {
         Some(o) => vec![Some(o)],
@@ -125,8 +120,8 @@ fn open_matching(opts: &RecoverOpts, s: &SnapshotInfo) -> Result<Fs, Error> {
     };
     let mut last = None;
     for t in tries {
-        match Image::open(&opts.image, t).and_then(Fs::open) {
-            Ok(fs) if matches(&fs) => return Ok(fs),
+        match super::open(&opts.image, t) {
+            Ok(fs) if matches(fs.as_ref()) => return Ok(fs),
             Ok(_) => last = Some(Error::Invalid(DIFFERENT_DISK.into())),
             Err(e) => last = last.or(Some(e)),
         }
@@ -180,7 +175,8 @@ pub fn run(
             "This snapshot was taken without fingerprints (map only), so recovered files could not be verified; take a fingerprinted snapshot.".into(),
         ));
     }
-    let fs = open_matching(opts, &info)?;
+    let vol = open_matching(opts, &info)?;
+    let fs = vol.as_ref();
     std::fs::create_dir_all(&opts.out_dir).map_err(Error::write(&opts.out_dir))?;
     refuse_same_device(&opts.image, &opts.out_dir)?;
     let mut entries = Vec::new();
@@ -201,7 +197,7 @@ pub fn run(
     let bs = info.block_size;
     let total: u64 = entries.iter().map(|e| e.size).sum::<u64>()
         + if opts.search_moved {
-            fs.sb.blocks_count * bs
+            fs.info().blocks_count * bs
         } else {
             0
         };
@@ -213,8 +209,6 @@ pub fn run(
     };
     let mut throttle = Throttle::default();
     throttle.report(progress, p);
-    let mut bitmaps = BitmapCache::default();
-    let mut lookup = Lookup::default();
     let mut problems = Vec::new();
     let mut works = Vec::new();
     for e in &entries {
@@ -225,8 +219,7 @@ pub fn run(
         let extents = db.extents(info.id, e.ino)?;
         let w = recover_file(
             opts,
-            &fs,
-            (&mut bitmaps, &mut lookup),
+            fs,
             &e.path,
             &row,
             &extents,
@@ -241,7 +234,7 @@ pub fn run(
         works.push(w);
     }
     if opts.search_moved {
-        search_moved(&fs, &mut works, cancel, &mut |n| {
+        search_moved(fs, &mut works, cancel, &mut |n| {
             p.bytes_done += n;
             throttle.report(progress, p);
         })?;
@@ -269,8 +262,7 @@ pub fn run(
 #[allow(clippy::too_many_arguments)]
 fn recover_file(
     opts: &RecoverOpts,
-    fs: &Fs,
-    (bitmaps, lookup): (&mut BitmapCache, &mut Lookup),
+    fs: &dyn Volume,
     path: &[u8],
     row: &InodeRow,
     extents: &[ExtentRow],
@@ -278,8 +270,9 @@ fn recover_file(
     cancel: &CancelFlag,
     advance: &mut dyn FnMut(u64),
 ) -> Result<Work, Error> {
-    let bs = fs.block_size();
+    let bs = fs.info().block_size;
     let size = row.size;
+    let (now, live) = fs.now(path, row);
     let mut w = Work {
         verdict: FileVerdict {
             path: path.to_vec(),
@@ -291,7 +284,7 @@ fn recover_file(
             changed_bytes: 0,
             unreadable_bytes: 0,
             moved_bytes: 0,
-            now: lookup.now(fs, path, row),
+            now,
             reasons: Vec::new(),
         },
         missing: Vec::new(),
@@ -331,41 +324,29 @@ fn recover_file(
         w.verdict.out_path = Some(out.commit(opts.overwrite)?);
         return Ok(w);
     }
-    if row.flags & FLAG_ENCRYPT != 0 {
-        w.verdict
+    w.verdict.reasons.extend(fs.file_reasons(row));
+    match w.verdict.now {
+        Now::Deleted => w
+            .verdict
             .reasons
-            .push("Recovered, but it is encrypted (fscrypt) and needs its key to be read.".into());
+            .push("Deleted since the snapshot: this is the snapshot's copy.".into()),
+        Now::Changed => w.verdict.reasons.push(
+            "The file was changed after the snapshot: this is the snapshot's version; \
+             the current one is still on the disk."
+                .into(),
+        ),
+        Now::Same => {}
     }
-    // Blocks the file's inode maps now, when it is still there: those are not "reused".
-    let live: Vec<Run> = match w.verdict.now {
-        Now::Deleted => {
-            w.verdict
-                .reasons
-                .push("Deleted since the snapshot: this is the snapshot's copy.".into());
-            Vec::new()
-        }
-        Now::Same | Now::Changed => match fs.inode(row.ino as u32) {
-            Ok(i) => {
-                if w.verdict.now == Now::Changed {
-                    w.verdict.reasons.push(
-                        "The file was changed after the snapshot: this is the snapshot's version; \
-                         the current one is still on the disk."
-                            .into(),
-                    );
-                }
-                let mut m = mapping::map(fs, &i, &mut Vec::new()).runs;
-                m.sort_by_key(|r| r.physical);
-                m
-            }
-            Err(_) => Vec::new(),
-        },
-    };
+    // Blocks the file maps now, when it is still there: those are not "reused".
+    let mut live: Vec<Extent> = live;
+    live.sort_by_key(|r| r.physical);
     let owned_now = |b: u64| {
         let k = live.partition_point(|r| r.physical <= b);
         k > 0 && b < live[k - 1].physical + live[k - 1].len
     };
     let mut covered = 0u64;
     let (mut reused_intact, mut erased, mut unknown) = (0u64, 0u64, 0u64);
+    let mut compressed = 0u64;
     let mut buf = Vec::new();
     for e in extents {
         covered += e.length;
@@ -373,10 +354,20 @@ fn recover_file(
             w.holes = true;
             continue;
         }
+        if e.kind == ExtentKind::Compressed {
+            // Its blocks hold compressed bytes: they cannot be written out one for one.
+            for l in e.logical..e.logical + e.length {
+                if l * bs < size {
+                    w.damaged_blocks.push((l, Loss::Unknown));
+                }
+            }
+            compressed += 1;
+            continue;
+        }
         let mut done = 0;
         while done < e.length {
             cancel.check()?;
-            let n = (e.length - done).min(CHUNK / bs);
+            let n = (e.length - done).min((CHUNK / bs).max(1));
             buf.resize((n * bs) as usize, 0);
             let whole = fs.read_blocks(e.physical + done, &mut buf).is_ok();
             for k in 0..n {
@@ -409,7 +400,7 @@ fn recover_file(
                         out.file()
                             .write_all(&block[..len])
                             .map_err(Error::write(&target))?;
-                        if fs.block_in_use(phys, bitmaps) == Some(true) && !owned_now(phys) {
+                        if fs.block_in_use(phys) == Some(true) && !owned_now(phys) {
                             reused_intact += 1;
                         }
                     }
@@ -462,6 +453,13 @@ fn recover_file(
             .reasons
             .push("Part of this file could not be read when the snapshot was taken, so it cannot be verified.".into());
     }
+    if compressed > 0 {
+        w.verdict.reasons.push(
+            "This file is compressed by NTFS: its clusters were recorded as they lie on the disk, \
+             but they cannot be decompressed here, so it cannot be written out or verified."
+                .into(),
+        );
+    }
     if reused_intact > 0 {
         w.verdict
             .reasons
@@ -474,12 +472,13 @@ fn recover_file(
 /// Pass 2: read the whole image block by block, looking for the digests of missing blocks
 /// (all-zero blocks and digests wanted more than once are not matched: they prove nothing).
 fn search_moved(
-    fs: &Fs,
+    fs: &dyn Volume,
     works: &mut [Work],
     cancel: &CancelFlag,
     advance: &mut dyn FnMut(u64),
 ) -> Result<(), Error> {
-    let bs = fs.block_size();
+    let bs = fs.info().block_size;
+    let blocks_count = fs.info().blocks_count;
     let zero = block_digest(&vec![0u8; bs as usize]);
     let mut index: HashMap<[u8; DIGEST_LEN], Option<(usize, u64)>> = HashMap::new();
     for (i, w) in works.iter().enumerate() {
@@ -499,10 +498,10 @@ fn search_moved(
     }
     let mut found: HashMap<usize, Vec<(u64, Vec<u8>)>> = HashMap::new();
     let mut buf = Vec::new();
-    let mut b = fs.sb.first_data_block;
-    while b < fs.sb.blocks_count {
+    let mut b = fs.info().first_data_block;
+    while b < blocks_count {
         cancel.check()?;
-        let n = (fs.sb.blocks_count - b).min(CHUNK / bs);
+        let n = (blocks_count - b).min((CHUNK / bs).max(1));
         buf.resize((n * bs) as usize, 0);
         if fs.read_blocks(b, &mut buf).is_ok() {
             for (k, block) in buf.chunks(bs as usize).enumerate() {

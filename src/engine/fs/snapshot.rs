@@ -1,17 +1,13 @@
-//! Taking a snapshot: walk the file system, record every regular file's paths, inode and
-//! extents, and (unless map-only) a 16-byte BLAKE3 digest per block of the file's own bytes
+//! Taking a snapshot of any [`Volume`]: walk the file system, record every regular file's
+//! paths, inode (or directory entry, or MFT record) and extents, and (unless map-only) a 16-byte BLAKE3 digest per block of the file's own bytes
 //! plus its whole-file SHA-256. A later snapshot of the same file system into the same
 //! database re-reads only files whose size, times, generation or extents changed. Reads the
 //! image only; writes only the database (one transaction per batch of files, so a cancelled
 //! snapshot leaves no half snapshot behind: the row is removed).
 
-use super::Problem;
-use super::fs::Fs;
-use super::image::Image;
-use super::inode::Kind;
-use super::mapping::{self, Run};
+use super::ext4::Kind;
 use super::store::{DIGEST_LEN, ExtentRow, Snapshots};
-use super::walk::{self, FileRec};
+use super::{Extent, ExtentKind, FileRec, Problem, Volume};
 use crate::engine::job::{CancelFlag, Error, Progress, ProgressFn, Stage, Throttle};
 use rayon::prelude::*;
 use rusqlite::params;
@@ -26,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct CreateOpts {
     /// Image file or device (opened read-only).
     pub image: PathBuf,
-    /// Byte offset of the file system; `None`: at 0 or the one ext partition found.
+    /// Byte offset of the file system; `None`: at 0 or the one partition holding a file
+    /// system we read.
     pub offset: Option<u64>,
     /// The snapshot database (created if missing; a new snapshot is added otherwise).
     pub out: PathBuf,
@@ -37,6 +34,8 @@ pub struct CreateOpts {
 #[derive(Clone, Debug, Serialize)]
 pub struct CreateReport {
     pub snapshot_id: i64,
+    /// The file system's type (`ext4`, `FAT32`, `NTFS` …).
+    pub fs_type: super::FsType,
     pub fs_uuid: String,
     pub partition_offset: u64,
     /// Regular files recorded (hard links count once).
@@ -93,61 +92,62 @@ pub fn create(
     cancel: &CancelFlag,
     progress: ProgressFn<'_>,
 ) -> Result<CreateReport, Error> {
-    let image = Image::open(&opts.image, opts.offset)?;
-    let fs = Fs::open(image)?;
-    let sb = &fs.sb;
+    let vol = super::open(&opts.image, opts.offset)?;
+    create_from(vol.as_ref(), opts, cancel, progress)
+}
+
+/// [`create`] on a volume already open.
+pub fn create_from(
+    fs: &dyn Volume,
+    opts: &CreateOpts,
+    cancel: &CancelFlag,
+    progress: ProgressFn<'_>,
+) -> Result<CreateReport, Error> {
+    let vi = fs.info().clone();
     progress(Progress {
         stage: Stage::Snapshotting,
         bytes_done: 0,
         bytes_total: 0,
         items: 0,
     });
-    let tree = walk::walk(&fs, cancel)?;
+    let tree = fs.walk(cancel)?;
     let mut problems = tree.problems.clone();
-    // Map every file first: the total to hash is then known for the progress bar.
-    let mut files: Vec<(&FileRec, Vec<Run>, Vec<u64>)> = Vec::with_capacity(tree.files.len());
-    for rec in tree.files.values() {
-        cancel.check()?;
-        let m = mapping::map(&fs, &rec.inode, &mut problems);
-        files.push((rec, m.runs, m.meta));
-    }
+    let files: Vec<&FileRec> = tree.files.iter().collect();
     let mut db = Snapshots::open_or_create(&opts.out)?;
-    let uuid = sb.uuid_string();
+    let uuid = vi.uuid.clone();
     let prev = if opts.map_only {
         HashMap::new()
     } else {
-        previous(&db, &uuid, fs.image.offset())?
+        previous(&db, &uuid, vi.offset)?
     };
-    let bs = sb.block_size;
-    let reusable = |rec: &FileRec, runs: &[Run]| -> Option<&Prev> {
-        let p = prev.get(&rec.inode.ino)?;
-        let i = &rec.inode;
-        let same = p.generation == i.generation
-            && p.size == i.size
-            && p.mtime_ns == i.mtime_ns
-            && p.ctime_ns == i.ctime_ns
+    let bs = vi.block_size;
+    let reusable = |rec: &FileRec| -> Option<&Prev> {
+        let p = prev.get(&rec.id)?;
+        let runs = &rec.extents;
+        let same = p.generation == rec.generation
+            && p.size == rec.size
+            && p.mtime_ns == rec.mtime_ns
+            && p.ctime_ns == rec.ctime_ns
             && p.sha256.is_some()
             && p.extents.len() == runs.len()
             && p.extents.iter().zip(runs).all(|(e, r)| {
                 e.logical == r.logical
                     && e.physical == r.physical
                     && e.length == r.len
-                    && e.unwritten == r.unwritten
-                    && (r.unwritten || e.digests.len() == r.len as usize * DIGEST_LEN)
+                    && e.kind == r.kind
+                    && (r.kind == ExtentKind::Unwritten
+                        || e.digests.len() == r.len as usize * DIGEST_LEN)
             });
         same.then_some(p)
     };
-    let to_hash = |rec: &FileRec, runs: &[Run]| -> u64 {
-        if opts.map_only || rec.inode.is_inline() || reusable(rec, runs).is_some() {
+    let to_hash = |rec: &FileRec| -> u64 {
+        if opts.map_only || rec.inline.is_some() || reusable(rec).is_some() {
             0
         } else {
-            runs.iter()
-                .filter(|r| !r.unwritten)
-                .map(|r| r.len * bs)
-                .sum()
+            read_bytes(&rec.extents, bs)
         }
     };
-    let total: u64 = files.iter().map(|(r, runs, _)| to_hash(r, runs)).sum();
+    let total: u64 = files.iter().map(|r| to_hash(r)).sum();
     let done = AtomicU64::new(0);
     let items = AtomicU64::new(0);
     let throttle = Mutex::new(Throttle::default());
@@ -171,8 +171,9 @@ pub fn create(
     let tx = db.conn.transaction().map_err(super::store::db(&opts.out))?;
     tx.execute(
         "INSERT INTO snapshot (taken_at, image, fs_uuid, block_size, blocks_count,
-             partition_offset, label, features, clean_unmount, mode, unit_blocks)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
+             partition_offset, label, features, clean_unmount, mode, unit_blocks, fs_type,
+             block_origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12)",
         params![
             taken_at,
             // Absolute, so the app can find the image again from anywhere.
@@ -181,16 +182,18 @@ pub fn create(
                 .to_string_lossy(),
             uuid,
             bs as i64,
-            sb.blocks_count as i64,
-            fs.image.offset() as i64,
-            sb.label_string(),
-            sb.features().join(" "),
-            sb.clean(),
+            vi.blocks_count as i64,
+            vi.offset as i64,
+            vi.label,
+            vi.features.join(" "),
+            vi.clean,
             if opts.map_only {
                 "map-only"
             } else {
                 "fingerprinted"
             },
+            vi.fs_type.name(),
+            vi.block_origin as i64,
         ],
     )
     .map_err(super::store::db(&opts.out))?;
@@ -205,14 +208,14 @@ pub fn create(
             let mut end = start;
             let mut batch_bytes = 0;
             while end < files.len() && (end == start || batch_bytes < BATCH_BYTES) {
-                batch_bytes += to_hash(files[end].0, &files[end].1);
+                batch_bytes += to_hash(files[end]);
                 end += 1;
             }
             let batch = &files[start..end];
             let prints: Vec<Result<Fingerprint, Error>> = batch
                 .par_iter()
-                .map(|(rec, runs, _)| {
-                    if let Some(p) = (!opts.map_only).then(|| reusable(rec, runs)).flatten() {
+                .map(|rec| {
+                    if let Some(p) = (!opts.map_only).then(|| reusable(rec)).flatten() {
                         items.fetch_add(1, Ordering::Relaxed);
                         return Ok(Fingerprint {
                             sha256: p.sha256.as_deref().and_then(|s| s.try_into().ok()),
@@ -221,7 +224,7 @@ pub fn create(
                             problems: Vec::new(),
                         });
                     }
-                    let f = fingerprint(&fs, rec, runs, opts.map_only, cancel, &|n| {
+                    let f = fingerprint(fs, rec, opts.map_only, cancel, &|n| {
                         done.fetch_add(n, Ordering::Relaxed);
                         report(false);
                     });
@@ -253,61 +256,52 @@ pub fn create(
                         "INSERT OR IGNORE INTO map_block (snapshot_id, ino, physical, kind) VALUES (?1, ?2, ?3, ?4)",
                     )
                     .map_err(&e)?;
-                for ((rec, runs, meta), fp) in batch.iter().zip(prints) {
+                for (rec, fp) in batch.iter().zip(prints) {
                     let fp = fp?;
-                    let i = &rec.inode;
-                    let was_reused = !opts.map_only && reusable(rec, runs).is_some();
+                    let was_reused = !opts.map_only && reusable(rec).is_some();
                     if was_reused {
                         reused += 1;
-                    } else if !opts.map_only && !i.is_inline() {
+                    } else if !opts.map_only && rec.inline.is_none() {
                         hashed += 1;
-                        bytes_hashed += runs
-                            .iter()
-                            .filter(|r| !r.unwritten)
-                            .map(|r| r.len * bs)
-                            .sum::<u64>();
+                        bytes_hashed += read_bytes(&rec.extents, bs);
                     }
                     problems.extend(fp.problems);
+                    let ino = rec.id as i64;
                     ins_inode
                         .execute(params![
                             id,
-                            i.ino,
-                            i.generation,
+                            ino,
+                            rec.generation,
                             Kind::File.name(),
-                            i.size as i64,
-                            i.mode,
-                            i.links,
-                            i.mtime_ns,
-                            i.ctime_ns,
-                            i.flags,
+                            rec.size as i64,
+                            rec.mode,
+                            rec.nlink,
+                            rec.mtime_ns,
+                            rec.ctime_ns,
+                            rec.flags,
                             fp.sha256.as_ref().map(|s| s.as_slice()),
                             fp.inline,
                         ])
                         .map_err(&e)?;
                     for p in &rec.paths {
-                        ins_path.execute(params![id, p, i.ino]).map_err(&e)?;
+                        ins_path.execute(params![id, p, ino]).map_err(&e)?;
                     }
-                    for (r, d) in runs.iter().zip(&fp.digests) {
+                    for (r, d) in rec.extents.iter().zip(&fp.digests) {
                         ins_extent
                             .execute(params![
                                 id,
-                                i.ino,
+                                ino,
                                 r.logical as i64,
                                 r.physical as i64,
                                 r.len as i64,
-                                if r.unwritten { "unwritten" } else { "data" },
+                                r.kind.name(),
                                 (!d.is_empty()).then_some(d.as_slice()),
                             ])
                             .map_err(&e)?;
                     }
-                    let kind = if i.has_extents() {
-                        "extent"
-                    } else {
-                        "indirect"
-                    };
-                    for b in meta {
+                    for b in &rec.meta {
                         ins_map
-                            .execute(params![id, i.ino, *b as i64, kind])
+                            .execute(params![id, ino, *b as i64, rec.meta_kind])
                             .map_err(&e)?;
                     }
                 }
@@ -325,8 +319,8 @@ pub fn create(
             return Err(e);
         }
     };
-    let paths: u64 = files.iter().map(|(r, _, _)| r.paths.len() as u64).sum();
-    let bytes: u64 = files.iter().map(|(r, _, _)| r.inode.size).sum();
+    let paths: u64 = files.iter().map(|r| r.paths.len() as u64).sum();
+    let bytes: u64 = files.iter().map(|r| r.size).sum();
     {
         let e = super::store::db(&opts.out);
         let tx = db.conn.transaction().map_err(&e)?;
@@ -350,15 +344,16 @@ pub fn create(
     report(true);
     Ok(CreateReport {
         snapshot_id: id,
+        fs_type: vi.fs_type,
         fs_uuid: uuid,
-        partition_offset: fs.image.offset(),
+        partition_offset: vi.offset,
         files: files.len() as u64,
         paths,
         dirs: tree.dirs,
         bytes_hashed,
         files_hashed,
         files_reused,
-        may_be_incomplete: !fs.sb.clean(),
+        may_be_incomplete: !vi.clean,
         problems,
         notes: tree.notes.clone(),
     })
@@ -381,7 +376,7 @@ fn delete(db: &Snapshots, id: i64) -> Result<(), rusqlite::Error> {
 }
 
 /// The latest fingerprinted snapshot of the same file system (same UUID and offset).
-fn previous(db: &Snapshots, uuid: &str, offset: u64) -> Result<HashMap<u32, Prev>, Error> {
+fn previous(db: &Snapshots, uuid: &str, offset: u64) -> Result<HashMap<u64, Prev>, Error> {
     let Some(last) = db
         .list()?
         .into_iter()
@@ -391,7 +386,7 @@ fn previous(db: &Snapshots, uuid: &str, offset: u64) -> Result<HashMap<u32, Prev
         return Ok(HashMap::new());
     };
     let e = db.err();
-    let mut out: HashMap<u32, Prev> = HashMap::new();
+    let mut out: HashMap<u64, Prev> = HashMap::new();
     let mut st = db
         .conn
         .prepare("SELECT ino, generation, size, mtime_ns, ctime_ns, sha256 FROM inode WHERE snapshot_id = ?1")
@@ -400,7 +395,7 @@ fn previous(db: &Snapshots, uuid: &str, offset: u64) -> Result<HashMap<u32, Prev
     while let Some(r) = rows.next().map_err(&e)? {
         let ino: i64 = r.get(0).map_err(&e)?;
         out.insert(
-            ino as u32,
+            ino as u64,
             Prev {
                 generation: r.get::<_, i64>(1).map_err(&e)? as u32,
                 size: r.get::<_, i64>(2).map_err(&e)? as u64,
@@ -421,12 +416,14 @@ fn previous(db: &Snapshots, uuid: &str, offset: u64) -> Result<HashMap<u32, Prev
     let mut rows = st.query(params![last.id]).map_err(&e)?;
     while let Some(r) = rows.next().map_err(&e)? {
         let ino: i64 = r.get(0).map_err(&e)?;
-        if let Some(p) = out.get_mut(&(ino as u32)) {
+        if let Some(p) = out.get_mut(&(ino as u64)) {
+            let kind = ExtentKind::from_name(&r.get::<_, String>(4).map_err(&e)?);
             p.extents.push(ExtentRow {
                 logical: r.get::<_, i64>(1).map_err(&e)? as u64,
                 physical: r.get::<_, i64>(2).map_err(&e)? as u64,
                 length: r.get::<_, i64>(3).map_err(&e)? as u64,
-                unwritten: r.get::<_, String>(4).map_err(&e)? == "unwritten",
+                unwritten: kind == ExtentKind::Unwritten,
+                kind,
                 digests: r
                     .get::<_, Option<Vec<u8>>>(5)
                     .map_err(&e)?
@@ -455,30 +452,38 @@ pub(crate) fn feed_zeros(h: &mut Sha256, mut n: u64) {
     }
 }
 
-/// Read a file's data once: per-block digests of each data run and the whole-file SHA-256
-/// (holes and unwritten runs as zeros). Map-only: inline content only.
+/// Bytes a fingerprint reads: every block of the runs that hold bytes on the disk.
+fn read_bytes(runs: &[Extent], bs: u64) -> u64 {
+    runs.iter()
+        .filter(|r| r.kind != ExtentKind::Unwritten)
+        .map(|r| r.len * bs)
+        .sum()
+}
+
+/// Read a file's data once: per-block digests of each run on the disk and the whole-file
+/// SHA-256 (holes and unwritten runs as zeros). Compressed runs get digests of their blocks
+/// as they lie on the disk, and no whole-file SHA-256 (it would need decompressing). Inline
+/// (resident) bytes are kept as they are. Map-only: inline content only.
 fn fingerprint(
-    fs: &Fs,
+    fs: &dyn Volume,
     rec: &FileRec,
-    runs: &[Run],
     map_only: bool,
     cancel: &CancelFlag,
     advance: &(dyn Fn(u64) + Sync),
 ) -> Result<Fingerprint, Error> {
-    let i = &rec.inode;
+    let runs = &rec.extents;
     let mut problems = Vec::new();
-    if i.is_inline() {
-        let d = i.inline_data();
-        let zeros = i.size - d.len() as u64;
+    if let Some(d) = &rec.inline {
+        let zeros = rec.size.saturating_sub(d.len() as u64);
         let sha256 = (zeros <= MAX_HOLE_BYTES).then(|| {
             let mut sha = Sha256::new();
-            sha.update(&d);
+            sha.update(&d[..d.len().min(rec.size as usize)]);
             feed_zeros(&mut sha, zeros);
             sha.finalize().into()
         });
         if sha256.is_none() {
             problems.push(Problem::new(
-                u64::from(i.ino),
+                rec.id,
                 "inline file claims an implausible size",
                 "",
             ));
@@ -486,7 +491,7 @@ fn fingerprint(
         return Ok(Fingerprint {
             sha256,
             digests: Vec::new(),
-            inline: Some(d),
+            inline: Some(d.clone()),
             problems,
         });
     }
@@ -498,21 +503,29 @@ fn fingerprint(
             problems,
         });
     }
-    let bs = fs.block_size();
-    let size = i.size;
-    let data: u64 = runs
-        .iter()
-        .filter(|r| !r.unwritten)
-        .map(|r| r.len * bs)
-        .sum();
+    let bs = fs.info().block_size;
+    let size = rec.size;
+    let data = read_bytes(runs, bs);
     if size.saturating_sub(data) > MAX_HOLE_BYTES {
         problems.push(Problem::new(
-            u64::from(i.ino),
+            rec.id,
             format!("{size} bytes, mostly holes: block digests kept, whole-file SHA-256 skipped"),
             "",
         ));
     }
-    let whole = size.saturating_sub(data) <= MAX_HOLE_BYTES;
+    let compressed = runs.iter().any(|r| r.kind == ExtentKind::Compressed);
+    if compressed {
+        problems.push(Problem::new(
+            rec.id,
+            "compressed: its clusters are recorded as they lie on the disk, but the file cannot \
+             be verified as a whole (no SHA-256)",
+            rec.paths
+                .first()
+                .map(|p| super::display_path(p))
+                .unwrap_or_default(),
+        ));
+    }
+    let whole = size.saturating_sub(data) <= MAX_HOLE_BYTES && !compressed;
     let mut sha = Sha256::new();
     let mut pos = 0u64; // bytes of the file fed to `sha`
     let mut ok = true;
@@ -524,7 +537,7 @@ fn fingerprint(
             feed_zeros(&mut sha, start.min(size) - pos.min(start.min(size)));
         }
         pos = pos.max(start.min(size));
-        if r.unwritten {
+        if r.kind == ExtentKind::Unwritten {
             let end = ((r.logical + r.len) * bs).min(size);
             if whole {
                 feed_zeros(&mut sha, end.saturating_sub(pos));
@@ -537,20 +550,25 @@ fn fingerprint(
         let mut done = 0u64;
         while done < r.len {
             cancel.check()?;
-            let n = (r.len - done).min(CHUNK / bs);
+            let n = (r.len - done).min((CHUNK / bs).max(1));
             buf.resize((n * bs) as usize, 0);
             if let Err(e) = fs.read_blocks(r.physical + done, &mut buf) {
                 problems.push(Problem::new(
-                    u64::from(i.ino),
+                    rec.id,
                     format!("file data unreadable while snapshotting: {e}"),
                     format!("block {}", r.physical + done),
                 ));
                 ok = false;
                 break;
             }
-            // The file's own bytes in this chunk (the last block only up to `size`).
+            // The file's own bytes in this chunk (the last block only up to `size`); a
+            // compressed run's blocks are taken whole, as they lie on the disk.
             let first = (r.logical + done) * bs;
-            let bytes = &buf[..(size.saturating_sub(first)).min(n * bs) as usize];
+            let bytes = if r.kind == ExtentKind::Compressed {
+                &buf[..]
+            } else {
+                &buf[..(size.saturating_sub(first)).min(n * bs) as usize]
+            };
             // Block digests and the whole-file hash side by side: a big file keeps both
             // cores busy even when it is the last one left.
             let ((), ()) = rayon::join(
@@ -559,7 +577,11 @@ fn fingerprint(
                         d.extend_from_slice(&block_digest(block));
                     }
                 },
-                || sha.update(bytes),
+                || {
+                    if whole {
+                        sha.update(bytes)
+                    }
+                },
             );
             pos = ((r.logical + done + n) * bs).min(size);
             advance(n * bs);

@@ -1,6 +1,7 @@
 //! Opening a disk image, device or partition for reading: always `File::open` (read-only) and
-//! positioned reads; finds the ext file system inside a whole-disk image (MBR or GPT) when no
-//! byte offset is given. Never writes.
+//! positioned reads; tells which file system starts at a byte offset (ext2/3/4, FAT12/16/32,
+//! NTFS) and finds the one inside a whole-disk image (MBR or GPT) when no byte offset is
+//! given. Never writes.
 
 use super::le32;
 use super::le64;
@@ -17,6 +18,26 @@ pub struct Image {
     offset: u64,
     /// Bytes from `offset` to the end of the file or device.
     len: u64,
+    /// The file system recognised at `offset`, if any.
+    kind: Option<Kind>,
+}
+
+/// The file systems recognised by their first sectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ext,
+    Fat,
+    Ntfs,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Ext => "ext2/3/4",
+            Kind::Fat => "FAT",
+            Kind::Ntfs => "NTFS",
+        }
+    }
 }
 
 /// A partition found in a partition table.
@@ -33,7 +54,7 @@ const EXT_MAGIC: u16 = 0xEF53;
 
 impl Image {
     /// Open `path` read-only. With `offset` the file system starts there; without, it starts
-    /// at 0 or in the one partition of a whole-disk image that holds an ext file system.
+    /// at 0 or in the one partition of a whole-disk image that holds a file system we read.
     pub fn open(path: &Path, offset: Option<u64>) -> Result<Image, Error> {
         let mut file = crate::engine::granted::open(path).map_err(Error::read(path))?;
         // Seeking to the end also gives the size of a block device (metadata says 0).
@@ -49,11 +70,17 @@ impl Image {
             )));
         }
         Ok(Image {
+            kind: detect(&file, offset),
             file,
             path: path.to_path_buf(),
             offset,
             len: total - offset,
         })
+    }
+
+    /// The file system recognised at the image's offset.
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind
     }
 
     pub fn path(&self) -> &Path {
@@ -106,53 +133,86 @@ fn read_exact_at(f: &File, mut pos: u64, mut buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether `path` holds an ext2/3/4 file system, at its start or in a partition of an MBR/GPT
-/// disk image: a few small reads (the superblock magic, the partition tables), so cheap
-/// enough for deciding where a file given on the command line opens.
-pub fn holds_ext(path: &Path) -> bool {
-    let Ok(mut f) = crate::engine::granted::open(path) else {
-        return false;
-    };
-    let Ok(total) = f.seek(SeekFrom::End(0)) else {
-        return false;
-    };
-    has_ext_magic(&f, 0)
-        || partitions(&f, total).is_ok_and(|parts| parts.iter().any(|p| has_ext_magic(&f, p.start)))
+/// Which file system `path` holds, at its start or in a partition of an MBR/GPT disk image
+/// (the first one found): a few small reads (magic numbers, boot sectors, the partition
+/// tables), so cheap enough for deciding where a file given on the command line opens.
+pub fn holds_fs(path: &Path) -> Option<Kind> {
+    let mut f = crate::engine::granted::open(path).ok()?;
+    let total = f.seek(SeekFrom::End(0)).ok()?;
+    detect(&f, 0).or_else(|| {
+        partitions(&f, total)
+            .ok()?
+            .iter()
+            .find_map(|p| detect(&f, p.start))
+    })
 }
 
-fn has_ext_magic(f: &File, start: u64) -> bool {
+/// Whether `path` holds an ext2/3/4 file system (see [`holds_fs`]).
+pub fn holds_ext(path: &Path) -> bool {
+    holds_fs(path) == Some(Kind::Ext)
+}
+
+/// The file system starting at byte `start`, told by its magic numbers and a plausible boot
+/// sector (an MBR also ends in 0x55 0xAA, so FAT needs a sane BPB besides).
+pub fn detect(f: &File, start: u64) -> Option<Kind> {
     let mut b = [0u8; 2];
-    read_exact_at(f, start + 1024 + 0x38, &mut b).is_ok() && u16::from_le_bytes(b) == EXT_MAGIC
+    if read_exact_at(f, start + 1024 + 0x38, &mut b).is_ok() && u16::from_le_bytes(b) == EXT_MAGIC {
+        return Some(Kind::Ext);
+    }
+    let mut boot = [0u8; 512];
+    read_exact_at(f, start, &mut boot).ok()?;
+    if &boot[3..11] == b"NTFS    " {
+        return Some(Kind::Ntfs);
+    }
+    fat_boot_sector(&boot).then_some(Kind::Fat)
+}
+
+/// A FAT boot sector: a jump, the signature, and BPB fields in their allowed ranges.
+pub fn fat_boot_sector(b: &[u8]) -> bool {
+    let bps = super::le16(b, 11);
+    let spc = b.get(13).copied().unwrap_or(0);
+    let jump = matches!(b.first(), Some(0xEB | 0xE9));
+    jump && b.get(510..512) == Some(&[0x55, 0xAA][..])
+        && matches!(bps, 512 | 1024 | 2048 | 4096)
+        && spc.is_power_of_two()
+        && super::le16(b, 14) >= 1
+        && matches!(b.get(16), Some(1..=4))
+        && (super::le16(b, 19) != 0 || super::le32(b, 32) != 0)
+        && &b[3..11] != b"EXFAT   "
 }
 
 /// Where the file system starts: 0 when it does, else the one partition holding one.
 fn find_fs(f: &File, total: u64, path: &Path) -> Result<u64, Error> {
-    if has_ext_magic(f, 0) {
+    if detect(f, 0).is_some() {
         return Ok(0);
     }
     let parts = partitions(f, total).map_err(Error::read(path))?;
-    let ext: Vec<&Partition> = parts.iter().filter(|p| has_ext_magic(f, p.start)).collect();
-    match ext.as_slice() {
-        [one] => Ok(one.start),
+    let found: Vec<(&Partition, Kind)> = parts
+        .iter()
+        .filter_map(|p| Some((p, detect(f, p.start)?)))
+        .collect();
+    match found.as_slice() {
+        [(one, _)] => Ok(one.start),
         [] if parts.is_empty() => Err(Error::Invalid(format!(
-            "{}: no ext2/ext3/ext4 file system at the start and no partition table",
+            "{}: no ext2/ext3/ext4, FAT or NTFS file system at the start and no partition table",
             path.display()
         ))),
         [] => Err(Error::Invalid(format!(
-            "{}: none of its {} partitions holds an ext2/ext3/ext4 file system",
+            "{}: none of its {} partitions holds an ext2/ext3/ext4, FAT or NTFS file system",
             path.display(),
             parts.len()
         ))),
         several => Err(Error::Invalid(format!(
-            "{} holds several ext file systems; choose one with --offset: {}",
+            "{} holds several file systems; choose one with --offset: {}",
             path.display(),
             several
                 .iter()
-                .map(|p| format!(
-                    "partition {} at byte {} ({} MiB)",
+                .map(|(p, k)| format!(
+                    "partition {} at byte {} ({} MiB, {})",
                     p.number,
                     p.start,
-                    p.len >> 20
+                    p.len >> 20,
+                    k.name()
                 ))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -304,6 +364,6 @@ mod tests {
     fn no_file_system_is_an_error_not_a_guess() {
         let f = disk_with(&[], &[]);
         let e = Image::open(f.path(), None).unwrap_err().to_string();
-        assert!(e.contains("no ext2/ext3/ext4"), "{e}");
+        assert!(e.contains("no ext2/ext3/ext4, FAT or NTFS"), "{e}");
     }
 }

@@ -5,22 +5,9 @@
 
 use super::dir::read_dir;
 use super::fs::Fs;
-use super::store::InodeRow;
-use serde::Serialize;
+pub use crate::engine::fs::Now;
+use crate::engine::fs::store::InodeRow;
 use std::collections::HashMap;
-
-/// What became of a snapshot's file in the current file system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Now {
-    /// The path leads to the same file, unchanged (size and modification time).
-    Same,
-    /// The path leads to the same file, edited since the snapshot.
-    Changed,
-    /// No file at that path any more, or another file took its name: deleted since the
-    /// snapshot.
-    Deleted,
-}
 
 /// Path lookups in the live file system, with each directory's entries read once.
 #[derive(Default)]
