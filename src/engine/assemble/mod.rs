@@ -30,9 +30,9 @@ use std::path::Path;
 /// At most this many entries are listed one by one in each list (all are counted).
 pub const LIST_LIMIT: usize = 1000;
 /// Reassembled bytes handed to the hasher at a time.
-const OUT_CHUNK: usize = 4 << 20;
+const OUT_CHUNK: usize = 1 << 20;
 /// Bytes of slots read at a time (rounded to whole block sets).
-const READ: u64 = 4 << 20;
+const READ: u64 = 1 << 20;
 
 /// Where the output goes while reassembling (none for a check).
 pub type Sink<'a> = Option<(&'a mut File, &'a Path)>;
