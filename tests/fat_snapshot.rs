@@ -284,6 +284,19 @@ fn hostile_fats_are_problems_not_panics() {
         said.iter().any(|p| p.contains("cluster 65520 is outside")),
         "{said:?}"
     );
+    assert!(
+        said.iter()
+            .any(|p| p.contains("only 1024 of its 3000 bytes have clusters")),
+        "{said:?}"
+    );
+    // Its end is unknown: never called identical, and said.
+    let r = recover(&db, &img, &dir.path().join("cut"), &["/far.bin"]);
+    let f = &r.files[0];
+    assert_ne!(f.verdict, Verdict::Identical, "{f:?}");
+    assert!(
+        f.reasons.iter().any(|r| r.contains("cannot be verified")),
+        "{f:?}"
+    );
 
     // The first FAT damaged: the second is used, and said.
     let img2 = dir.path().join("d.img");

@@ -234,6 +234,13 @@ pub trait Volume: Send + Sync {
     fn file_reasons(&self, _row: &InodeRow) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether bytes of a file that no extent covers read as zeros (ext4 and NTFS holes). On
+    /// FAT they cannot exist: a chain shorter than the size means the rest is unknown, so
+    /// the file gets no SHA-256 and recovery says it cannot be verified.
+    fn gaps_are_holes(&self) -> bool {
+        true
+    }
 }
 
 /// Open the volume in `path`: at `offset`, or at 0, or in the one MBR/GPT partition that holds

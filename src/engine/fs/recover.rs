@@ -434,7 +434,14 @@ fn recover_file(
         }
     }
     if covered * bs < size {
-        w.holes = true;
+        if fs.gaps_are_holes() {
+            w.holes = true;
+        } else {
+            w.verdict.reasons.push(
+                "The end of this file had no clusters when the snapshot was taken, so it cannot be verified (restored as zeros)."
+                    .into(),
+            );
+        }
     }
     if row.sha256.is_none() {
         problems.push(Problem::new(

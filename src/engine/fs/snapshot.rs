@@ -513,6 +513,15 @@ fn fingerprint(
             "",
         ));
     }
+    let covered: u64 = runs.iter().map(|r| r.len * bs).sum();
+    let unknown_tail = !fs.gaps_are_holes() && covered < size;
+    if unknown_tail {
+        problems.push(Problem::new(
+            rec.id,
+            format!("only {covered} of its {size} bytes have clusters: the rest is unknown, so the file has no SHA-256"),
+            rec.paths.first().map(|p| super::display_path(p)).unwrap_or_default(),
+        ));
+    }
     let compressed = runs.iter().any(|r| r.kind == ExtentKind::Compressed);
     if compressed {
         problems.push(Problem::new(
@@ -525,7 +534,7 @@ fn fingerprint(
                 .unwrap_or_default(),
         ));
     }
-    let whole = size.saturating_sub(data) <= MAX_HOLE_BYTES && !compressed;
+    let whole = size.saturating_sub(data) <= MAX_HOLE_BYTES && !compressed && !unknown_tail;
     let mut sha = Sha256::new();
     let mut pos = 0u64; // bytes of the file fed to `sha`
     let mut ok = true;

@@ -370,6 +370,7 @@ impl Volume for FatVolume {
             ..Tree::default()
         };
         let mut seen = HashSet::new();
+        let mut names: HashSet<Vec<u8>> = HashSet::new();
         if let DirAt::Chain(root) = self.root() {
             seen.insert(root);
         }
@@ -379,8 +380,18 @@ impl Volume for FatVolume {
             t.dirs += 1;
             let place = display_path(&path);
             for e in self.entries(at, &place, &mut t.problems) {
-                let p = join(&path, &e.name);
                 let id = e.at / 32;
+                let mut p = join(&path, &e.name);
+                if !e.deleted && !names.insert(p.clone()) {
+                    // A damaged folder can name two entries alike: both are kept, apart.
+                    t.problems.push(Problem::new(
+                        id,
+                        "another entry of this folder has the same name; recorded with its entry number",
+                        display_path(&p),
+                    ));
+                    p.extend_from_slice(format!(" (entry {id})").as_bytes());
+                    names.insert(p.clone());
+                }
                 if e.deleted {
                     t.notes.push(format!(
                         "{}: deleted entry (first cluster {}, {} bytes; its chain is gone)",
@@ -467,6 +478,10 @@ impl Volume for FatVolume {
             }
         }
         out
+    }
+
+    fn gaps_are_holes(&self) -> bool {
+        false
     }
 
     fn block_in_use(&self, block: u64) -> Option<bool> {
