@@ -46,7 +46,8 @@ pub enum Command {
     Recover(RecoverArgs),
     /// List the containers in a catalogue: name, size, UID, version, blocks found / expected.
     Catalog(CatalogArgs),
-    /// ext4 snapshots: record a file system's files, recover them verified later.
+    /// Snapshots of ext2/3/4, FAT and NTFS disks: record where every file lies, recover it
+    /// verified later.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
     /// Show what losing the file system does to files, on a generated floppy image: carving
@@ -111,7 +112,7 @@ pub struct DemoArgs {
 
 #[derive(Args)]
 pub struct GuiArgs {
-    /// Files to open: a snapshot (.snapshot.sqlite) or an ext2/3/4 disk image opens in
+    /// Files to open: a snapshot (.snapshot.sqlite) or an ext2/3/4, FAT or NTFS disk image opens in
     /// Snapshot, a scan catalogue (.sqlite) shows its map and containers, SBX containers
     /// (.sbx, .ecsbx) go to Decode, other files to Encode.
     pub paths: Vec<PathBuf>,

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum SnapshotCommand {
-    /// Record every file of an ext2/3/4 image or device: paths, extents and block digests.
+    /// Record every file of an ext2/3/4, FAT or NTFS image or device: paths, extents and
+    /// block digests.
     Create(CreateArgs),
     /// List the snapshots in a snapshot file, and the files under PATH.
     List(ListArgs),
