@@ -13,6 +13,7 @@ use crc::{Crc, Table};
 static TABLE: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&crc::CRC_16_XMODEM);
 
 /// x^n mod P for P = x¹⁶ + x¹² + x⁵ + 1, as a bit pattern.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const fn x_pow_mod(n: u32) -> u64 {
     let mut r: u32 = 1;
     let mut i = 0;
@@ -29,6 +30,7 @@ const fn x_pow_mod(n: u32) -> u64 {
 /// (x^(128s) mod P, x^(128s+64) mod P) for s = 0..=4: multiplying a 128-bit value by
 /// x^(128s) (folding it s chunks on) multiplies its low half by the first and its high half
 /// by the second.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const FOLD: [(u64, u64); 5] = {
     let mut k = [(0, 0); 5];
     let mut s = 0;
