@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::fatimg::{bytes, clusters, del, mkdir, mkfs, put, reset_hint, scribble};
-use common::{seqbox, show};
+use common::fatimg::{clusters, del, mkdir, mkfs, put, reset_hint, scribble};
+use common::{noise, seqbox, show};
 use seqbox::engine::CancelFlag;
 use seqbox::engine::fs::recover::{self, RecoverOpts, RecoverReport, Verdict};
 use seqbox::engine::fs::snapshot::{self, CreateOpts, CreateReport};
@@ -60,12 +60,12 @@ fn fragmented_fat32(dir: &Path) -> (PathBuf, Vec<u8>) {
     let img = dir.join("card.img");
     mkfs(&img, 32, 1, 40_000);
     for i in 1..=10 {
-        put(&img, &format!("/g{i}.dat"), &bytes(2048, i));
+        put(&img, &format!("/g{i}.dat"), &noise(2048, i));
     }
     for i in [2, 4, 6, 8] {
         del(&img, &format!("/g{i}.dat"));
     }
-    let photo = bytes(4 * 4 * 512 + 3000, 99);
+    let photo = noise(4 * 4 * 512 + 3000, 99);
     mkdir(&img, "/DCIM");
     reset_hint(&img);
     put(&img, "/DCIM/Holiday photo.jpg", &photo);
@@ -89,7 +89,7 @@ fn fat32_photo_in_five_fragments_partly_overwritten_gives_exact_ranges() {
     assert!(rep.problems.is_empty(), "{:?}", rep.problems);
 
     del(&img, name);
-    let other = bytes(3000, 7);
+    let other = noise(3000, 7);
     put(&img, "/other.bin", &other);
     let taken: Vec<u64> = clusters(&img, "/other.bin")
         .iter()
@@ -184,7 +184,7 @@ fn fat32_deleted_photo_not_overwritten_comes_back_bit_exact_exit_0() {
     for i in [1, 3, 5, 7, 9] {
         assert_eq!(
             std::fs::read(d.join(format!("out/g{i}.dat"))).unwrap(),
-            bytes(2048, i)
+            noise(2048, i)
         );
     }
     // Another volume is refused.
@@ -219,12 +219,12 @@ fn fat12_and_fat16_round_trip() {
         let img = dir.path().join("v.img");
         mkfs(&img, bits, 1, kib);
         for i in 1..=6 {
-            put(&img, &format!("/p{i}"), &bytes(1500, i));
+            put(&img, &format!("/p{i}"), &noise(1500, i));
         }
         del(&img, "/p2");
         del(&img, "/p4");
         mkdir(&img, "/Some folder");
-        let big = bytes(4000, 50);
+        let big = noise(4000, 50);
         put(&img, "/Some folder/A rather long name.bin", &big);
         let names = ["/p1", "/p3", "/Some folder/A rather long name.bin"];
         cross_check(&img, &names);
@@ -257,8 +257,8 @@ fn hostile_fats_are_problems_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("h.img");
     mkfs(&img, 16, 1, 8192);
-    put(&img, "/loop.bin", &bytes(3000, 1));
-    put(&img, "/far.bin", &bytes(3000, 2));
+    put(&img, "/loop.bin", &noise(3000, 1));
+    put(&img, "/far.bin", &noise(3000, 2));
     let l = clusters(&img, "/loop.bin")[0].0;
     let f = clusters(&img, "/far.bin")[0].0;
     let b = std::fs::read(&img).unwrap();
@@ -301,7 +301,7 @@ fn hostile_fats_are_problems_not_panics() {
     // The first FAT damaged: the second is used, and said.
     let img2 = dir.path().join("d.img");
     mkfs(&img2, 16, 1, 8192);
-    let data = bytes(5000, 3);
+    let data = noise(5000, 3);
     put(&img2, "/keep.bin", &data);
     scribble(&img2, 512, &[0u8; 512]);
     let rep = snap(&img2, &dir.path().join("s2.sqlite"));
@@ -343,8 +343,8 @@ fn the_map_names_fat_files_and_structures() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("f.img");
     mkfs(&img, 12, 1, 1440);
-    put(&img, "/one.txt", &bytes(1200, 1));
-    put(&img, "/two.txt", &bytes(700, 2));
+    put(&img, "/one.txt", &noise(1200, 1));
+    put(&img, "/two.txt", &noise(700, 2));
     let (runs, structures) = fs::owners::live_map(&img, &CancelFlag::default()).unwrap();
     // 1.44 MB floppy: 1 reserved sector, 2 FATs of 9 sectors, 14 root sectors; data at 33.
     let data = 33 * 512;
@@ -375,7 +375,7 @@ fn the_hover_list_holds_files_and_structures_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("f.img");
     mkfs(&img, 12, 1, 1440);
-    put(&img, "/one.txt", &bytes(1200, 1));
+    put(&img, "/one.txt", &noise(1200, 1));
     let runs = fs::owners::owner_runs(&img, &CancelFlag::default()).unwrap();
     let at = |b: u64| {
         let r = fs::owners::owners_between(&runs, b, b + 1, 1);
@@ -402,7 +402,7 @@ fn a_scan_classes_fat_structures_apart() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("f.img");
     mkfs(&img, 12, 1, 1440);
-    put(&img, "/one.txt", &bytes(1200, 1));
+    put(&img, "/one.txt", &noise(1200, 1));
     let cat = dir.path().join("c.sqlite");
     let opts = ScanOpts {
         sources: vec![img.clone()],
@@ -440,7 +440,7 @@ fn fat_in_mbr_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let vol = dir.path().join("v.img");
     mkfs(&vol, 16, 1, 8192);
-    let data = bytes(7000, 5);
+    let data = noise(7000, 5);
     put(&vol, "/in a partition.bin", &data);
     let v = std::fs::read(&vol).unwrap();
     let disk = |parts: &[u32]| {

@@ -174,7 +174,11 @@ fn the_map_of_a_fat_image_names_files_and_structures() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("floppy.img");
     fatimg::mkfs(&img, 12, 1, 1440);
-    fatimg::put(&img, "/Holiday photo.jpg", &fatimg::bytes(200_000, 3));
+    fatimg::put(
+        &img,
+        "/Holiday photo.jpg",
+        &crate::common::noise(200_000, 3),
+    );
     let first = fatimg::clusters(&img, "/Holiday photo.jpg")[0].0;
     let mut script = Scripted::default();
     script.files.push_back(vec![img.clone()]);

@@ -15,7 +15,30 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// Bytes of one block digest (BLAKE3 truncated).
 pub const DIGEST_LEN: usize = 16;
 
-const SCHEMA: &str = "
+/// The extent table (named `$name`): one written by the schema, one by the upgrade that
+/// rebuilds it.
+macro_rules! extent_table {
+    ($name:literal) => {
+        concat!(
+            "CREATE TABLE ",
+            $name,
+            " (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
+    ino         INTEGER NOT NULL,
+    logical     INTEGER NOT NULL,
+    physical    INTEGER NOT NULL,
+    length      INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten', 'compressed')),
+    digests     BLOB,
+    PRIMARY KEY (snapshot_id, ino, logical)
+) WITHOUT ROWID;
+"
+        )
+    };
+}
+
+const SCHEMA: &str = concat!(
+    "
 CREATE TABLE snapshot (
     id               INTEGER PRIMARY KEY,
     taken_at         INTEGER NOT NULL,
@@ -56,17 +79,9 @@ CREATE TABLE path (
     PRIMARY KEY (snapshot_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX path_by_ino ON path (snapshot_id, ino);
-CREATE TABLE extent (
-    snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
-    ino         INTEGER NOT NULL,
-    logical     INTEGER NOT NULL,
-    physical    INTEGER NOT NULL,
-    length      INTEGER NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten', 'compressed')),
-    digests     BLOB,
-    PRIMARY KEY (snapshot_id, ino, logical)
-) WITHOUT ROWID;
-CREATE INDEX extent_by_physical ON extent (snapshot_id, physical);
+",
+    extent_table!("extent"),
+    "CREATE INDEX extent_by_physical ON extent (snapshot_id, physical);
 CREATE TABLE map_block (
     snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
     ino         INTEGER NOT NULL,
@@ -80,30 +95,25 @@ CREATE TABLE problem (
     what        TEXT NOT NULL,
     place       TEXT NOT NULL
 );
-";
+"
+);
 
 /// Version 1 → 2: the file-system type (every version-1 snapshot is ext2/3/4), the byte
 /// offset of block 0 (FAT numbers its clusters from its data area), and compressed extents
 /// (NTFS). The extent table is rebuilt because SQLite cannot change a CHECK constraint.
-const UPGRADE_1: &str = "
+const UPGRADE_1: &str = concat!(
+    "
 ALTER TABLE snapshot ADD COLUMN fs_type TEXT NOT NULL DEFAULT 'ext4';
 ALTER TABLE snapshot ADD COLUMN block_origin INTEGER;
 UPDATE snapshot SET block_origin = partition_offset;
-CREATE TABLE extent_v2 (
-    snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
-    ino         INTEGER NOT NULL,
-    logical     INTEGER NOT NULL,
-    physical    INTEGER NOT NULL,
-    length      INTEGER NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('data', 'unwritten', 'compressed')),
-    digests     BLOB,
-    PRIMARY KEY (snapshot_id, ino, logical)
-) WITHOUT ROWID;
-INSERT INTO extent_v2 SELECT snapshot_id, ino, logical, physical, length, kind, digests FROM extent;
+",
+    extent_table!("extent_v2"),
+    "INSERT INTO extent_v2 SELECT snapshot_id, ino, logical, physical, length, kind, digests FROM extent;
 DROP TABLE extent;
 ALTER TABLE extent_v2 RENAME TO extent;
 CREATE INDEX extent_by_physical ON extent (snapshot_id, physical);
-";
+"
+);
 
 /// One snapshot, as listed.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
