@@ -17,8 +17,8 @@ use seqbox::engine::ext4::snapshot::{self, CreateOpts};
 use seqbox::engine::ext4::{Fs, Image, Snapshots, mapping, owners, walk};
 use seqbox::format::HashKind;
 use seqbox_fuzz::{
-    Input, assert_no_temp_files, assert_only_outputs, digest_hex, fresh_dir, never, put, quiet,
-    remove_db, scratch,
+    assert_no_temp_files, assert_only_outputs, digest_hex, fresh_dir, never, put, quiet, remove_db,
+    scratch,
 };
 
 /// Files read whole at most (bytes), to check the reader against the mapping.
@@ -38,28 +38,8 @@ const BASES: [&[u8]; 5] = [
     include_bytes!("../seeds/ext4/e2_1k.img"),
 ];
 
-/// Inputs shorter than this are patch lists.
-const PATCH_LIST_BELOW: usize = 64 << 10;
-
-/// The image an input stands for.
-fn image_of(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if data.len() >= PATCH_LIST_BELOW {
-        return data.into();
-    }
-    let mut input = Input::new(data);
-    let mut img = BASES[usize::from(input.u8()) % BASES.len()].to_vec();
-    while !input.is_empty() {
-        let at = (input.u16() as usize | usize::from(input.u8()) << 16) % img.len();
-        let len = 1 + usize::from(input.u8());
-        let bytes = input.take(len);
-        let end = (at + bytes.len()).min(img.len());
-        img[at..end].copy_from_slice(&bytes[..end - at]);
-    }
-    img.into()
-}
-
 fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("ext4"), |data: &[u8]| {
-    let data = &image_of(data)[..];
+    let data = &seqbox_fuzz::patched_image(data, &BASES)[..];
     let image = put("fs.img", data);
     seqbox_fuzz::save_if_asked(&image);
     let largest = read_everything(&image);

@@ -17,7 +17,7 @@ use seqbox::engine::fs::snapshot::{self, CreateOpts};
 use seqbox::engine::fs::{self, ExtentKind, Snapshots, owners};
 use seqbox::format::HashKind;
 use seqbox_fuzz::{
-    Input, assert_only_outputs, digest_hex, fresh_dir, never, put, quiet, remove_db, scratch,
+    assert_only_outputs, digest_hex, fresh_dir, never, put, quiet, remove_db, scratch,
 };
 
 /// Bytes of file data read per input at most.
@@ -29,27 +29,8 @@ const BASES: [&[u8]; 2] = [
     include_bytes!("../seeds/fat/fat12_2k.img"),
 ];
 
-/// Inputs shorter than this are patch lists.
-const PATCH_LIST_BELOW: usize = 64 << 10;
-
-fn image_of(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if data.len() >= PATCH_LIST_BELOW {
-        return data.into();
-    }
-    let mut input = Input::new(data);
-    let mut img = BASES[usize::from(input.u8()) % BASES.len()].to_vec();
-    while !input.is_empty() {
-        let at = (input.u16() as usize | usize::from(input.u8()) << 16) % img.len();
-        let len = 1 + usize::from(input.u8());
-        let bytes = input.take(len);
-        let end = (at + bytes.len()).min(img.len());
-        img[at..end].copy_from_slice(&bytes[..end - at]);
-    }
-    img.into()
-}
-
 fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("fat"), |data: &[u8]| {
-    let data = &image_of(data)[..];
+    let data = &seqbox_fuzz::patched_image(data, &BASES)[..];
     let image = put("fat.img", data);
     seqbox_fuzz::save_if_asked(&image);
     if !read_everything(&image) {
@@ -89,7 +70,10 @@ fn read_everything(image: &std::path::Path) -> bool {
         for e in &f.extents {
             assert_eq!(e.kind, ExtentKind::Data);
             assert_eq!(e.logical, logical, "extents in file order");
-            assert!(e.physical + e.len <= info.blocks_count, "extent past the end");
+            assert!(
+                e.physical + e.len <= info.blocks_count,
+                "extent past the end"
+            );
             logical += e.len;
             let bytes = (e.len * info.block_size).min(budget);
             budget -= bytes;
@@ -118,10 +102,18 @@ fn recover_everything(image: &std::path::Path, snap: &std::path::Path, search_mo
     let Ok(report) = recover::run(&opts, &never(), &quiet) else {
         return;
     };
-    let written: Vec<_> = report.files.iter().filter_map(|f| f.out_path.clone()).collect();
+    let written: Vec<_> = report
+        .files
+        .iter()
+        .filter_map(|f| f.out_path.clone())
+        .collect();
     assert_only_outputs("snapshot recover", &out, &written);
     let db = Snapshots::open(snap).expect("the snapshot just made");
-    for f in report.files.iter().filter(|f| f.verdict == Verdict::Identical) {
+    for f in report
+        .files
+        .iter()
+        .filter(|f| f.verdict == Verdict::Identical)
+    {
         let p = f.out_path.as_ref().expect("an identical file was written");
         let bytes = std::fs::read(p).expect("recovered file");
         assert_eq!(bytes.len() as u64, f.size, "{}: size", p.display());
@@ -131,7 +123,10 @@ fn recover_everything(image: &std::path::Path, snap: &std::path::Path, search_mo
             .into_iter()
             .find(|e| e.path == f.path)
             .expect("the recovered path is in the snapshot");
-        let row = db.inode(report.snapshot_id, entry.ino).expect("row").expect("its row");
+        let row = db
+            .inode(report.snapshot_id, entry.ino)
+            .expect("row")
+            .expect("its row");
         if let Some(sha) = row.sha256 {
             assert_eq!(
                 digest_hex(HashKind::Sha256, &bytes),

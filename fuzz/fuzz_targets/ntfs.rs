@@ -13,10 +13,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use seqbox::engine::fs::ntfs::{Data, Volume, open_image, walk};
+use seqbox::engine::fs::owners;
 use seqbox::engine::fs::recover::{self, RecoverOpts, Verdict};
 use seqbox::engine::fs::snapshot::{self, CreateOpts};
-use seqbox::engine::fs::owners;
-use seqbox_fuzz::{Input, assert_only_outputs, fresh_dir, never, put, quiet, remove_db, scratch};
+use seqbox_fuzz::{assert_only_outputs, fresh_dir, never, put, quiet, remove_db, scratch};
 
 /// Bytes of a file read at most, to check the runs against the volume.
 const READ_LIMIT: u64 = 1 << 20;
@@ -26,26 +26,8 @@ const HASH_LIMIT: u64 = 64 << 20;
 
 const BASES: [&[u8]; 1] = [include_bytes!("../seeds/ntfs/n_512.img")];
 
-const PATCH_LIST_BELOW: usize = 64 << 10;
-
-fn image_of(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if data.len() >= PATCH_LIST_BELOW {
-        return data.into();
-    }
-    let mut input = Input::new(data);
-    let mut img = BASES[usize::from(input.u8()) % BASES.len()].to_vec();
-    while !input.is_empty() {
-        let at = (input.u16() as usize | usize::from(input.u8()) << 16) % img.len();
-        let len = 1 + usize::from(input.u8());
-        let bytes = input.take(len);
-        let end = (at + bytes.len()).min(img.len());
-        img[at..end].copy_from_slice(&bytes[..end - at]);
-    }
-    img.into()
-}
-
 fuzz_target!(init: seqbox_fuzz::seeds::write_if_asked("ntfs"), |data: &[u8]| {
-    let data = &image_of(data)[..];
+    let data = &seqbox_fuzz::patched_image(data, &BASES)[..];
     let image = put("ntfs.img", data);
     seqbox_fuzz::save_if_asked(&image);
     let largest = read_everything(&image);
@@ -79,7 +61,13 @@ fn read_everything(image: &std::path::Path) -> u64 {
             assert!(vol.read_runs(runs, want).len() as u64 <= want);
         }
     }
-    for c in [0, 1, vol.geo.clusters.saturating_sub(1), vol.geo.clusters, u64::MAX] {
+    for c in [
+        0,
+        1,
+        vol.geo.clusters.saturating_sub(1),
+        vol.geo.clusters,
+        u64::MAX,
+    ] {
         let _ = vol.cluster_in_use(c);
     }
     largest

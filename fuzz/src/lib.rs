@@ -216,6 +216,28 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Inputs shorter than this are patch lists over a seed image ([`patched_image`]).
+pub const PATCH_LIST_BELOW: usize = 64 << 10;
+
+/// The disk image an input of the file-system targets stands for: a long input is the image
+/// itself; a short one picks one of `bases` (its first byte) and patches it (24-bit offset,
+/// length, bytes, repeated), so mutations land inside a valid volume.
+pub fn patched_image<'a>(data: &'a [u8], bases: &[&[u8]]) -> std::borrow::Cow<'a, [u8]> {
+    if data.len() >= PATCH_LIST_BELOW {
+        return data.into();
+    }
+    let mut input = Input::new(data);
+    let mut img = bases[usize::from(input.u8()) % bases.len()].to_vec();
+    while !input.is_empty() {
+        let at = (input.u16() as usize | usize::from(input.u8()) << 16) % img.len();
+        let len = 1 + usize::from(input.u8());
+        let bytes = input.take(len);
+        let end = (at + bytes.len()).min(img.len());
+        img[at..end].copy_from_slice(&bytes[..end - at]);
+    }
+    img.into()
+}
+
 /// Give every block header found in `bytes` (the signature and a known version byte, at any
 /// offset, blocks not overlapping) the CRC its contents need, so that mutations of headers and
 /// payloads make valid blocks instead of damaged ones — a CRC-16 is a wall random mutation
