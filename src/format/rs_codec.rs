@@ -82,50 +82,13 @@ impl Codec {
     /// Rebuild the missing shards (None) in place; fails when more than P are missing or the
     /// present shards are empty or of different lengths.
     pub fn reconstruct(&self, shards: &mut [Option<Vec<u8>>]) -> Result<(), String> {
-        let t = self.data + self.parity;
-        if shards.len() != t {
-            return Err(format!("{} shards given, the code has {t}", shards.len()));
+        let missing: Vec<usize> = (0..shards.len()).filter(|&j| shards[j].is_none()).collect();
+        let mut rebuilt = vec![Vec::new(); missing.len()];
+        {
+            let present: Vec<Option<&[u8]>> = shards.iter().map(|s| s.as_deref()).collect();
+            self.rebuild(&present, &missing, &mut rebuilt)?;
         }
-        let mut len = None;
-        for s in shards.iter().flatten() {
-            if s.is_empty() {
-                return Err("an empty shard".into());
-            }
-            if len.is_some_and(|l| l != s.len()) {
-                return Err("shards of different lengths".into());
-            }
-            len = Some(s.len());
-        }
-        let missing: Vec<usize> = (0..t).filter(|&j| shards[j].is_none()).collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        if t - missing.len() < self.data {
-            return Err(format!(
-                "too few shards present: {} of {t}, {} needed",
-                t - missing.len(),
-                self.data
-            ));
-        }
-        let len = len.expect("at least M ≥ 1 shards are present");
-        let decoder = self.decoder(&missing)?;
-        let rebuilt: Vec<(usize, Vec<u8>)> = {
-            let sources: Vec<&[u8]> = decoder
-                .sources
-                .iter()
-                .map(|&j| shards[j].as_deref().expect("a present shard"))
-                .collect();
-            decoder
-                .targets
-                .iter()
-                .map(|(k, coefs)| {
-                    let mut out = vec![0u8; len];
-                    gf256::dot(self.kernel, coefs, &sources, &mut out);
-                    (*k, out)
-                })
-                .collect()
-        };
-        for (k, v) in rebuilt {
+        for (k, v) in missing.into_iter().zip(rebuilt) {
             shards[k] = Some(v);
         }
         Ok(())
@@ -160,6 +123,9 @@ impl Codec {
         }
         if want.iter().any(|j| !missing.contains(j)) {
             return Err("a shard to rebuild is present or out of range".into());
+        }
+        if want.is_empty() {
+            return Ok(());
         }
         let decoder = self.decoder(&missing)?;
         let sources: Vec<&[u8]> = decoder
